@@ -1,0 +1,1 @@
+"""Models: the generative imputer, the conditional GAN generator, and their checkpoints."""
