@@ -111,7 +111,7 @@ def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFr
                 matrix = np.asarray(npz[manifest.graph.matrix], dtype="float32")
         except Exception as exc:  # noqa: BLE001
             raise CityDataError(f"the graph file could not be read ({exc})", where=str(path),
-                                fix="save an .npz with 'sensor_ids' and the weight matrix named in the manifest") from None
+                                fix="save an .npz with 'sensor_ids' and the manifest's weight matrix") from None
         pos = {s: k for k, s in enumerate(graph_ids)}
         missing = [s for s in ids if s not in pos]
         if missing:

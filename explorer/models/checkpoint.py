@@ -71,10 +71,15 @@ def read_metadata(base: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise CheckpointError("the metadata file is not valid JSON", where=str(meta_path),
                               fix="restore it from version control or retrain the model") from None
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"unsupported checkpoint format {meta.get('format_version') if isinstance(meta, dict) else '?'}",
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"unsupported checkpoint format {version}",
                               where=str(meta_path), fix="retrain the model with this version of the explorer")
     return meta
+
+
+def _group(kind: str) -> str:
+    return "impute" if kind == "imputer" else "generate"
 
 
 def load_checkpoint(base: str | Path, city: City, kind: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -88,14 +93,13 @@ def load_checkpoint(base: str | Path, city: City, kind: str) -> tuple[dict[str, 
         raise CheckpointError(
             f"this checkpoint was trained for city '{meta.get('city')}', not '{city.slug}'",
             where=str(weights_path),
-            fix=f"train one for this city: explorer {'impute' if kind == 'imputer' else 'generate'} train --city {city.slug}",
+            fix=f"train one for this city: explorer {_group(kind)} train --city {city.slug}",
         )
     if meta.get("data_hash") != city.data_hash:
         raise CheckpointError(
             f"this checkpoint was trained on different data for '{city.slug}' (data hash differs)",
             where=str(weights_path),
-            fix=f"retrain it on the current data: explorer {'impute' if kind == 'imputer' else 'generate'} "
-                f"train --city {city.slug}",
+            fix=f"retrain it on the current data: explorer {_group(kind)} train --city {city.slug}",
         )
     if not weights_path.is_file():
         raise CheckpointError("the weights file is missing", where=str(weights_path), fix="retrain the model")
