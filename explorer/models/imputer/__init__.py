@@ -1,0 +1,1 @@
+"""Generative imputation of sensor gaps: GRIN-protocol masks, baselines, a spatio-temporal CVAE."""
