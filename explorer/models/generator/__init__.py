@@ -1,0 +1,1 @@
+"""Conditional WGAN-GP scenario generator: surges from history, training, generation, evaluation."""

@@ -1,0 +1,261 @@
+"""Data preparation for the scenario generator.
+
+Turns a city's wide series into the hourly, transformed, masked arrays the generator learns from:
+
+* resolution: **hourly** for every city (Los Angeles' 5-minute speeds are averaged per hour over the
+  readings present; an hour with no reading stays missing);
+* transform: counts -> ``log1p(count)``, speeds -> mph as they are;
+* seasonal profile: robust median and spread per sensor x day type x hour of day, from the training
+  split only (day type = day of week, holidays count as Sunday);
+* residual: ``r = (y - mu) / sd``, clipped to +-8; missing readings stay masked (the generator trains on
+  **masked history**, it never needs an imputer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+Domain = Literal["speed", "counts"]
+R_CLIP = 8.0
+SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
+
+# Public holidays inside the bundled periods (holiday flag from a calendar date).
+HOLIDAYS: dict[str, set[dt.date]] = {
+    "los-angeles": {dt.date(2012, 5, 28)},  # Memorial Day
+    "melbourne": {
+        dt.date(*d)
+        for d in [
+            (2012, 1, 2), (2012, 1, 26), (2012, 3, 12), (2012, 4, 6), (2012, 4, 7), (2012, 4, 9),
+            (2012, 4, 25), (2012, 6, 11), (2012, 11, 6), (2012, 12, 25), (2012, 12, 26),
+            (2013, 1, 1), (2013, 1, 28), (2013, 3, 11), (2013, 3, 29), (2013, 3, 30), (2013, 4, 1),
+            (2013, 4, 25), (2013, 6, 10), (2013, 11, 5), (2013, 12, 25), (2013, 12, 26),
+            (2014, 1, 1), (2014, 1, 27), (2014, 3, 10), (2014, 4, 18), (2014, 4, 19), (2014, 4, 21),
+            (2014, 4, 25), (2014, 6, 9), (2014, 11, 4), (2014, 12, 25), (2014, 12, 26),
+            (2015, 1, 1), (2015, 1, 26),
+        ]
+    },
+}  # fmt: skip
+
+
+def is_holiday(slug: str, day: dt.date) -> bool:
+    """Whether ``day`` is a public holiday in the bundled calendar of city ``slug``."""
+    return day in HOLIDAYS.get(slug, set())
+
+
+def day_type(dow: int | np.ndarray, holiday: bool | np.ndarray) -> np.ndarray:
+    """Day type 0..6 (Monday..Sunday); holidays are treated as Sundays."""
+    return np.where(np.asarray(holiday, bool), 6, np.asarray(dow, int))
+
+
+# ---------------------------------------------------------------- city access (contract + fallback)
+
+
+@dataclass
+class CityView:
+    """The parts of a city the generator needs (built from ``explorer.cities.City``)."""
+
+    slug: str
+    series: pd.DataFrame
+    sensor_ids: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    adjacency: np.ndarray
+    data_hash: str
+    domain: Domain
+    unit: str
+    zones: Any = None  # GeoDataFrame with zone_id, geometry, or None
+    city: Any = field(default=None, repr=False)  # the original city object (for checkpoints)
+
+
+def city_domain(city: Any) -> Domain:
+    """'speed' or 'counts' from the manifest (unit / value name), falling back to the slug."""
+    texts: list[str] = []
+    man = getattr(city, "manifest", None)
+    ser = getattr(man, "series", None)
+    for attr in ("domain", "unit", "value_name"):
+        v = getattr(ser, attr, None)
+        if v is not None:
+            texts.append(str(v).lower())
+    text = " ".join(texts) + " " + str(getattr(city, "slug", ""))
+    if any(k in text for k in ("speed", "mph", "km/h", "kph", "los-angeles")):
+        return "speed"
+    return "counts"
+
+
+def as_view(city: Any) -> CityView:
+    """Accept a slug, a path, a loaded ``City`` or a ``CityView``."""
+    if isinstance(city, CityView):
+        return city
+    if isinstance(city, (str, Path)):
+        city = load_city_any(city)
+    sensors = city.sensors
+    ids = [str(s) for s in city.series.columns]
+    geom = sensors.geometry
+    dom = city_domain(city)
+    return CityView(
+        slug=city.slug,
+        series=city.series,
+        sensor_ids=ids,
+        lat=np.asarray(geom.y, np.float64),
+        lon=np.asarray(geom.x, np.float64),
+        adjacency=np.asarray(city.adjacency, np.float32),
+        data_hash=str(city.data_hash),
+        domain=dom,
+        unit="mph" if dom == "speed" else "people/h",
+        zones=getattr(city, "zones", None),
+        city=city,
+    )
+
+
+def load_city_any(slug: str | Path) -> Any:
+    """``explorer.cities.load_city`` (imported lazily)."""
+    from explorer.cities import load_city
+
+    return load_city(slug)
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km (broadcasting)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl, dp = np.radians(np.asarray(lon2) - lon1), p2 - p1
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def distance_matrix(view: CityView) -> np.ndarray:
+    """(n, n) km between sensors."""
+    return haversine_km(view.lat[:, None], view.lon[:, None], view.lat[None, :], view.lon[None, :])
+
+
+# ---------------------------------------------------------------- hourly arrays and profile
+
+
+def hourly(series: pd.DataFrame) -> pd.DataFrame:
+    """Mean per clock hour over the readings present, on a complete hourly index (whole days)."""
+    s = series.astype(np.float32)
+    step = pd.Series(s.index[:50]).diff().min()
+    if pd.notna(step) and step < pd.Timedelta("1h"):
+        s = s.resample("1h").mean()
+    start = s.index.min().normalize()
+    end = s.index.max().normalize() + pd.Timedelta("23h")
+    return s.reindex(pd.date_range(start, end, freq="1h"))
+
+
+def forward(y: np.ndarray, domain: Domain) -> np.ndarray:
+    """Native values -> model space."""
+    return np.log1p(np.maximum(y, 0)) if domain == "counts" else y
+
+
+def inverse(z: np.ndarray, domain: Domain) -> np.ndarray:
+    """Model space -> native values."""
+    if domain == "counts":
+        return np.maximum(np.expm1(z), 0.0)
+    return np.clip(z, 0.0, 90.0)
+
+
+@dataclass
+class Prepared:
+    """Hourly arrays of one city, reshaped to days: ``(days, 24, n)``."""
+
+    view: CityView
+    dates: list[dt.date]
+    y: np.ndarray  # (D, 24, N) model space, NaN missing
+    mask: np.ndarray  # (D, 24, N) bool observed
+    dtype: np.ndarray  # (D,) day type 0..6
+    dow: np.ndarray  # (D,)
+    holiday: np.ndarray  # (D,) bool
+    mu: np.ndarray  # (7, 24, N) profile (model space)
+    sd: np.ndarray  # (7, 24, N) robust spread (model space)
+    splits: dict[str, np.ndarray]  # day indices for train / val / test
+
+    @property
+    def n(self) -> int:
+        return self.y.shape[2]
+
+    def residual(self) -> np.ndarray:
+        """(D, 24, N) standardised residual, 0 where missing."""
+        r = (self.y - self.mu[self.dtype]) / self.sd[self.dtype]
+        return np.clip(np.nan_to_num(r, nan=0.0), -R_CLIP, R_CLIP).astype(np.float32)
+
+
+def profile(y: np.ndarray, dtype: np.ndarray, min_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Median and robust spread (1.4826 MAD) per day type x hour x sensor, with fallbacks."""
+    n = y.shape[2]
+    mu = np.full((7, 24, n), np.nan, np.float32)
+    sd = np.full((7, 24, n), np.nan, np.float32)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for k in range(7):
+            sel = y[dtype == k]
+            if len(sel) == 0:
+                continue
+            med = np.nanmedian(sel, axis=0)
+            mu[k], sd[k] = med, 1.4826 * np.nanmedian(np.abs(sel - med), axis=0)
+        # fallback: same hour over all day types, then the sensor's overall level
+        all_med = np.nanmedian(y, axis=0)
+        all_sd = 1.4826 * np.nanmedian(np.abs(y - all_med), axis=0)
+        mu = np.where(np.isnan(mu), all_med[None], mu)
+        sd = np.where(np.isnan(sd), all_sd[None], sd)
+        lvl = np.nanmedian(y.reshape(-1, n), axis=0)
+        mu = np.where(np.isnan(mu), np.where(np.isnan(lvl), 0.0, lvl)[None, None], mu)
+    sd = np.where(np.isnan(sd), min_sd * 4, np.maximum(sd, min_sd))
+    return mu.astype(np.float32), sd.astype(np.float32)
+
+
+def prepare(city: Any, splits: tuple[float, float, float] = SPLIT) -> Prepared:
+    """Hourly, transformed, masked day arrays plus the training-split seasonal profile."""
+    view = as_view(city)
+    h = hourly(view.series[view.sensor_ids])
+    days = len(h) // 24
+    y = forward(h.to_numpy(np.float32)[: days * 24], view.domain).reshape(days, 24, -1)
+    dates = [d.date() for d in h.index[::24][:days]]
+    dow = np.array([d.weekday() for d in dates])
+    hol = np.array([is_holiday(view.slug, d) for d in dates])
+    dtype = day_type(dow, hol)
+    n_tr, n_va = int(round(days * splits[0])), int(round(days * splits[1]))
+    idx = np.arange(days)
+    sp = {"train": idx[:n_tr], "val": idx[n_tr : n_tr + n_va], "test": idx[n_tr + n_va :]}
+    min_sd = 0.25 if view.domain == "counts" else 1.0
+    mu, sd = profile(y[sp["train"]], dtype[sp["train"]], min_sd)
+    return Prepared(view, dates, y, ~np.isnan(y), dtype, dow, hol, mu, sd, sp)
+
+
+def deviation(r: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Domain) -> np.ndarray:
+    """Residual -> event units: counts: log ratio to the profile; speeds: fraction slower."""
+    if domain == "counts":
+        return r * sd
+    return -(r * sd) / np.maximum(mu, 1.0)
+
+
+def residual_from_deviation(dev: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Domain) -> np.ndarray:
+    """Inverse of :func:`deviation`."""
+    if domain == "counts":
+        return dev / sd
+    return -dev * np.maximum(mu, 1.0) / sd
+
+
+def window_calendar(
+    dow: int, holiday: bool, start_hour: int, next_holiday: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clock hour, day of week and holiday flag of the 24 hours from ``start_hour`` (may run into the
+    next day)."""
+    k = np.arange(24) + start_hour
+    hours = k % 24
+    nxt = k >= 24
+    dows = np.where(nxt, (dow + 1) % 7, dow)
+    hol = np.where(nxt, next_holiday, holiday)
+    return hours, dows, hol
+
+
+def flat_calendar(prep: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clock hour, day of week and holiday flag of every hour of the prepared timeline, (D * 24,)."""
+    hours = np.tile(np.arange(24), len(prep.dates))
+    return hours, np.repeat(prep.dow, 24), np.repeat(prep.holiday, 24)
