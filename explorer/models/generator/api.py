@@ -23,6 +23,7 @@ from explorer.models.generator.data import (
     haversine_km,
     inverse,
     is_holiday,
+    residual_from_deviation,
     window_calendar,
 )
 from explorer.models.generator.model import Generator, GeneratorConfig, calendar_features
@@ -61,15 +62,14 @@ class GeneratorBundle:
     def sample_residuals(self, cond: np.ndarray, events: np.ndarray, seed: int, n_samples: int) -> np.ndarray:
         """Raw residuals for ``n_samples`` draws of each of ``K`` event fields, same noise across fields.
 
-        cond: (24, COND_DIM); events: (K, 24, N) event units. Returns (K, n_samples, 24, N).
+        cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
         """
         k, n = events.shape[0], self.mu.shape[2]
         g = torch.Generator().manual_seed(int(seed))
-        zg = torch.randn(n_samples, self.config.z_global, generator=g)
-        zl = torch.randn(n_samples, n, self.config.z_local, generator=g)
+        z = self.model.noise(n_samples, g)
         c = torch.from_numpy(cond).float()[None].expand(k * n_samples, -1, -1)
         ev = torch.from_numpy(events).float().repeat_interleave(n_samples, 0)  # (K*S, 24, N)
-        r = self.model(zg.repeat(k, 1), zl.repeat(k, 1, 1), c, ev)
+        r = self.model(tuple(t.repeat(k, *([1] * (t.dim() - 1))) for t in z), c, ev)
         return r.reshape(k, n_samples, 24, n).numpy()
 
 
@@ -280,6 +280,7 @@ def generate(
     sd_w = bundle.sd[types, hours]
     ev = event_field(bundle, scenario, mu_w)
     fields = np.stack([np.zeros_like(ev), ev]) if scenario.events else ev[None] * 0
+    fields = residual_from_deviation(fields, mu_w[None], sd_w[None], bundle.domain)
     r = bundle.sample_residuals(calendar_features(hours, dows, hols), fields, seed, n_samples)
     r_base = bundle.alpha * r[0]
     r_scen = r_base + (r[1] - r[0]) if scenario.events else r_base

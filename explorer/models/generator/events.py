@@ -108,7 +108,7 @@ def detect_surges(
     h = h.iloc[: days * 24]
     y = forward(h.to_numpy(np.float32), domain).reshape(days, 24, -1)
     dates = h.index[::24]
-    dtype = day_type(dates.weekday.to_numpy(), np.array([is_holiday(slug, d.date()) for d in dates]))
+    dtype = day_type(dates.day_of_week.to_numpy(), np.array([is_holiday(slug, d.date()) for d in dates]))
     mu, sd = profile(y, dtype, 0.25 if domain == "counts" else 1.0)
     return _detect(y, mu[dtype], sd[dtype], domain, h.index, [str(c) for c in h.columns], z, min_rel)
 

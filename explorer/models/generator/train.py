@@ -29,7 +29,14 @@ import torch
 from tqdm import tqdm
 
 from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base
-from explorer.models.generator.data import CityView, Prepared, as_view, flat_calendar, prepare
+from explorer.models.generator.data import (
+    CityView,
+    Prepared,
+    as_view,
+    flat_calendar,
+    prepare,
+    residual_from_deviation,
+)
 from explorer.models.generator.events import surges_from_prepared
 from explorer.models.generator.model import Critic, Generator, GeneratorConfig, calendar_features
 
@@ -42,7 +49,8 @@ class TrainData:
 
     r: torch.Tensor
     m: torch.Tensor
-    e: torch.Tensor
+    e: torch.Tensor  # event field, event units (log ratio / fraction slower)
+    er: torch.Tensor  # the same in residual units (what the networks see)
     mu: torch.Tensor
     sd: torch.Tensor
     cond: torch.Tensor  # (T, COND_DIM)
@@ -51,10 +59,11 @@ class TrainData:
     def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, ...]:
         """Windows starting at ``idx``: each (B, 24, ...)."""
         w = torch.from_numpy(idx[:, None] + np.arange(24)[None])  # (B, 24)
-        return self.r[w], self.m[w], self.e[w], self.mu[w], self.sd[w], self.cond[w]
+        return self.r[w], self.m[w], self.e[w], self.er[w], self.mu[w], self.sd[w], self.cond[w]
 
     def to(self, device: torch.device) -> TrainData:
-        return TrainData(*(t.to(device) for t in (self.r, self.m, self.e, self.mu, self.sd, self.cond)), self.starts)
+        ts = (self.r, self.m, self.e, self.er, self.mu, self.sd, self.cond)
+        return TrainData(*(t.to(device) for t in ts), self.starts)
 
 
 def build_train_data(prep: Prepared, field: np.ndarray, days: np.ndarray, min_observed: float = 0.2) -> TrainData:
@@ -69,8 +78,12 @@ def build_train_data(prep: Prepared, field: np.ndarray, days: np.ndarray, min_ob
     cond = calendar_features(hours, dows, hols)
     obs = np.convolve(m.mean(1), np.ones(24) / 24, mode="valid")  # observed share of each window
     starts = np.flatnonzero(obs >= min_observed)
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32))  # noqa: E731
-    return TrainData(t(r), t(m), t(e), t(mu), t(sd), t(cond), starts)
+    er = residual_from_deviation(e, mu, sd, prep.view.domain)
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a, np.float32))
+
+    return TrainData(t(r), t(m), t(e), t(er), t(mu), t(sd), t(cond), starts)
 
 
 def generated_deviation(r: torch.Tensor, mu: torch.Tensor, sd: torch.Tensor, domain: str) -> torch.Tensor:
@@ -169,29 +182,27 @@ def train(
             torch.manual_seed(cfg.seed + step0)
             print(f"resuming from step {step0} ({partial})", file=sys.stderr)
 
-    def noise(b: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return (torch.randn(b, cfg.z_global, device=dev), torch.randn(b, prep.n, cfg.z_local, device=dev))
-
     bar = tqdm(range(step0, cfg.steps), initial=step0, total=cfg.steps, disable=not progress, desc=view.slug)
     w_dist = aux = torch.zeros(())
     t_loop = time.perf_counter()
     for step in bar:
         for _ in range(cfg.n_critic):
-            r, m, e, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
+            r, m, e, er, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
             with torch.no_grad():
-                fake = g(*noise(cfg.batch), cond, e) * m
+                fake = g(g.noise(cfg.batch, device=dev), cond, er) * m
             real = r * m
-            w_dist = c(real, m, cond, e).mean() - c(fake, m, cond, e).mean()
-            loss_c = -w_dist + cfg.gp_weight * gradient_penalty(c, real, fake, m, cond, e)
+            w_dist = c(real, m, cond, er).mean() - c(fake, m, cond, er).mean()
+            loss_c = -w_dist + cfg.gp_weight * gradient_penalty(c, real, fake, m, cond, er)
             opt_c.zero_grad(set_to_none=True)
             loss_c.backward()
             opt_c.step()
-        r, m, e, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
-        fake = g(*noise(cfg.batch), cond, e)
+        r, m, e, er, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
+        fake = g(g.noise(cfg.batch, device=dev), cond, er)
         hot = (e != 0).float()
         dev_hat = generated_deviation(fake, mu, sd, view.domain)
-        aux = ((dev_hat - e) ** 2 * hot).sum() / hot.sum().clamp(min=1.0)
-        loss_g = -c(fake * m, m, cond, e).mean() + cfg.aux_weight * aux
+        rel = (dev_hat - e) / e.abs().clamp(min=0.1)  # relative error of the generated event size
+        aux = (rel**2 * hot).sum() / hot.sum().clamp(min=1.0)
+        loss_g = -c(fake * m, m, cond, er).mean() + cfg.aux_weight * aux
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

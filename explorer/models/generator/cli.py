@@ -1,0 +1,161 @@
+"""``explorer generate``: train, evaluate and run the scenario generator."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(help="Train, evaluate and run the conditional GAN scenario generator.", no_args_is_help=True)
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def _threads(n: int | None) -> None:
+    if n:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+@app.command()
+def train(
+    city: str = typer.Option(..., "--city", help="city slug or folder"),
+    steps: int | None = typer.Option(None, help="training steps (default: the config's)"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="a few steps on small batches, to a temporary folder"),
+    resume: bool = typer.Option(True, help="continue from generator.partial.pt when present"),
+    out: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's models/)"),
+    threads: int | None = typer.Option(None, help="torch CPU threads"),
+) -> None:
+    """Train the generator of a city (progress bar, resumable) and write its checkpoint."""
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.model import GeneratorConfig
+    from explorer.models.generator.train import train as run_train
+
+    _threads(threads)
+    cfg = GeneratorConfig() if steps is None else GeneratorConfig(steps=steps)
+    command = "explorer generate train " + " ".join(shlex.quote(a) for a in sys.argv[3:])
+    try:
+        path = run_train(city, cfg, out=out, device=device, dry_run=dry_run, resume=resume, command=command)
+    except ExplorerError as exc:
+        _fail(exc)
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    typer.echo(f"wrote {path}")
+    typer.echo(json.dumps(meta["metrics"], sort_keys=True))
+
+
+@app.command("eval")
+def evaluate_cmd(
+    city: str = typer.Option(..., "--city", help="city slug or folder"),
+    quick: bool = typer.Option(False, "--quick", help="small settings for CI"),
+    as_json: bool = typer.Option(False, "--json", help="print the full report as JSON"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="update this city's table in a results file"),
+    checkpoint: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's)"),
+    repeats: int | None = typer.Option(None, help="override the number of repeats"),
+    steps: int | None = typer.Option(None, help="override the GRU training steps"),
+    threads: int | None = typer.Option(None, help="torch CPU threads"),
+) -> None:
+    """Metrics of the GAN and both baselines on held-out days."""
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.api import load_generator
+    from explorer.models.generator.evaluate import EvalSettings, evaluate, write_markdown
+    from explorer.models.generator.evaluate import markdown as to_md
+
+    _threads(threads)
+    s = EvalSettings.quick() if quick else EvalSettings()
+    if repeats:
+        s.repeats = repeats
+    if steps:
+        s.disc_steps = s.pred_steps = steps
+    try:
+        model = load_generator(city, checkpoint)
+        report = evaluate(model.view, quick=quick, settings=s, model=model)
+    except ExplorerError as exc:
+        _fail(exc)
+    if markdown is not None:
+        write_markdown(report, markdown)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        typer.echo(to_md(report))
+
+
+def write_result(result: Any, city: Any, out: Path) -> Path:
+    """Write a ScenarioResult as Parquet (one row per sensor x hour) or GeoJSON (one feature per sensor)."""
+    from explorer.io import atomic_path, atomic_write_text
+    from explorer.models.generator.data import as_view
+
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        with atomic_path(out) as tmp:
+            result.to_frame().to_parquet(tmp, index=False)
+        return out
+    if suffix not in (".geojson", ".json"):
+        raise ValueError(f"unknown output type {suffix!r}: use .parquet or .geojson")
+    view = as_view(city)
+    qb, qs, qd = (result.quantiles(w) for w in ("baseline", "scenario", "difference"))
+    r2 = lambda a: [round(float(v), 2) for v in a]  # noqa: E731
+    features = []
+    for j, sid in enumerate(result.sensor_ids):
+        props = {
+            "sensor_id": sid,
+            "baseline_p50": r2(qb[1, :, j]),
+            "scenario_p10": r2(qs[0, :, j]),
+            "scenario_p50": r2(qs[1, :, j]),
+            "scenario_p90": r2(qs[2, :, j]),
+            "difference_p10": r2(qd[0, :, j]),
+            "difference_p50": r2(qd[1, :, j]),
+            "difference_p90": r2(qd[2, :, j]),
+        }
+        geom = {"type": "Point", "coordinates": [float(view.lon[j]), float(view.lat[j])]}
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    doc = {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {
+            "city": result.city,
+            "unit": result.unit,
+            "times": [str(t) for t in result.times],
+            "seed": result.seed,
+            "n_samples": int(result.baseline.shape[0]),
+            "headline": result.headline,
+            "scenario": json.loads(result.scenario.to_json()),
+        },
+    }
+    return atomic_write_text(out, json.dumps(doc, sort_keys=True))
+
+
+@app.command()
+def run(
+    city: str = typer.Option(..., "--city", help="city slug or folder"),
+    scenario: Path = typer.Option(..., "--scenario", help="scenario JSON file", exists=True, dir_okay=False),
+    samples: int = typer.Option(64, "--samples", help="number of samples"),
+    seed: int = typer.Option(0, "--seed", help="random seed (same seed, same numbers)"),
+    out: Path = typer.Option(..., "--out", help="output .parquet or .geojson"),
+    checkpoint: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's)"),
+) -> None:
+    """Generate a scenario and write its quantiles; prints the headline numbers."""
+    from pydantic import ValidationError
+
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.api import generate, load_generator
+    from explorer.scenarios.schema import Scenario, ScenarioError
+
+    try:
+        sc = Scenario.from_json(scenario.read_bytes())
+        model = load_generator(city, checkpoint)
+        result = generate(model.view, sc, n_samples=samples, seed=seed, model=model)
+        write_result(result, model.view, out)
+    except (ValidationError, ScenarioError, ExplorerError, ValueError) as exc:
+        _fail(exc)
+    head = {k: v for k, v in result.headline.items() if k != "affected_sensor_ids"}
+    typer.echo(json.dumps(head, sort_keys=True))
+    typer.echo(f"wrote {out}")
