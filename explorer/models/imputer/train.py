@@ -1,0 +1,196 @@
+"""Self-supervised training of the imputer: hide extra visible values in each window, reconstruct them.
+
+Training sees only the training part (first 70 %) and never a value hidden by either protocol's evaluation
+mask, so one trained model is valid for the point and the block evaluation.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from explorer.models.imputer.data import split_bounds
+from explorer.models.imputer.infer import predict
+from explorer.models.imputer.masks import DEFAULT_SEED, eval_mask
+from explorer.models.imputer.model import ImputerConfig, STImputer, time_features
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (the model's own are in ImputerConfig)."""
+
+    steps: int = 3000
+    batch: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    mask_seed: int = DEFAULT_SEED
+    val_every: int = 100
+    max_minutes: float = 28.0
+    threads: int = 2
+    device: str = "auto"
+
+
+@dataclass
+class Prepared:
+    """A city's series with the protocol split and the union of both evaluation masks."""
+
+    values: np.ndarray  # (T, N) float32, NaN = not observed
+    visible: np.ndarray  # (T, N) bool: observed and hidden by neither evaluation mask
+    hidden: np.ndarray  # (T, N) bool: observed and hidden by the point or the block mask
+    slot: np.ndarray  # (T,) int64
+    daytype: np.ndarray  # (T,) int64
+    bounds: tuple[int, int]
+    slots_per_day: int
+
+
+def prepare_training(series: pd.DataFrame, mask_seed: int = DEFAULT_SEED) -> Prepared:
+    """Split and masks for training; time features from the series' regular index."""
+    values = series.to_numpy(dtype=np.float32)
+    observed = ~np.isnan(values)
+    hidden = eval_mask(observed, "point", mask_seed) | eval_mask(observed, "block", mask_seed)
+    step = pd.Timedelta(series.index[1] - series.index[0]).total_seconds()
+    spd = max(1, int(round(86400 / step)))
+    slot, daytype = time_features(series.index, step, spd)
+    return Prepared(values=values, visible=observed & ~hidden, hidden=hidden, slot=slot, daytype=daytype,
+                    bounds=split_bounds(len(values)), slots_per_day=spd)
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def synthetic_hide(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Extra cells to hide (B, T, N) bool: half the windows point-like, half block-like (faults of 6-48 steps)."""
+    b, t, n = m.shape
+    dev = m.device
+    point = torch.rand(b, 1, 1, generator=gen, device=dev) < 0.5
+    p_point = 0.05 + 0.3 * torch.rand(b, 1, 1, generator=gen, device=dev)
+    p_noise = 0.1 * torch.rand(b, 1, 1, generator=gen, device=dev)
+    p = torch.where(point, p_point, p_noise)
+    hide = torch.rand(b, t, n, generator=gen, device=dev) < p
+    length = torch.randint(6, 49, (b, 1, n), generator=gen, device=dev)
+    begin = torch.randint(-47, t, (b, 1, n), generator=gen, device=dev)
+    has_block = (~point) & (torch.rand(b, 1, n, generator=gen, device=dev) < 0.2)
+    steps = torch.arange(t, device=dev).view(1, t, 1)
+    block = has_block & (steps >= begin) & (steps < begin + length)
+    return hide | block
+
+
+def loss_fn(model: STImputer, out: dict[str, torch.Tensor], y: torch.Tensor, mt: torch.Tensor,
+            weight: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Laplace NLL with the posterior latent + L1 of the prior-mean prediction + beta * KL, on hidden targets.
+
+    ``weight`` (N,) scales each sensor by its standard deviation so the loss tracks MAE on the original scale.
+    """
+    wm = mt * weight  # (B, T, N)
+    denom = wm.sum().clamp(min=1.0)
+    nll = ((y - out["loc_q"]).abs() / out["scale_q"] + out["scale_q"].log()) * wm
+    l1 = (y - out["loc"]).abs() * wm
+    kl = out["kl"].mean()
+    total = nll.sum() / denom + l1.sum() / denom + model.cfg.beta * kl
+    with torch.no_grad():
+        parts = {"nll": float(nll.sum() / denom), "l1": float(l1.sum() / denom), "kl": float(kl)}
+    return total, parts
+
+
+def val_mae(model: STImputer, data: Prepared, max_steps: int = 2000) -> float:
+    """MAE (original scale) on hidden validation cells, windows with stride 4 (a cheap proxy)."""
+    a, b = data.bounds
+    stop = min(b, a + max_steps)
+    x = np.where(data.visible, data.values, np.nan).astype(np.float32)
+    pred = predict(model, x, data.slot, data.daytype, start=a, stop=stop, stride=4)
+    mask = data.hidden[a:stop]
+    return float(np.abs(pred - np.nan_to_num(data.values[a:stop]))[mask].mean())
+
+
+def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: TrainConfig | None = None,
+          progress: bool = True) -> tuple[STImputer, dict[str, Any]]:
+    """Train a fresh model on the training part of ``series``; returns the best model (by validation MAE)."""
+    cfg = cfg or TrainConfig()
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    device = pick_device(cfg.device)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, cfg.threads))
+    data = prepare_training(series, cfg.mask_seed)
+    a, _ = data.bounds
+    mc = ImputerConfig(n_nodes=series.shape[1], slots_per_day=data.slots_per_day, **(model_cfg or {}))
+    model = STImputer(mc)
+    train_x = np.where(data.visible[:a], data.values[:a], np.nan)
+    model.fit_buffers(train_x, data.slot[:a], data.daytype[:a])
+    model.to(device)
+
+    vals = torch.from_numpy(np.nan_to_num(data.values[:a])).to(device)
+    vis = torch.from_numpy(data.visible[:a]).to(device)
+    slot = torch.from_numpy(data.slot[:a]).to(device)
+    dayt = torch.from_numpy(data.daytype[:a]).to(device)
+    weight = (model.std / model.std.mean()).to(device)
+    w = mc.window
+    n_windows = a - w + 1
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    cpu_gen = torch.Generator().manual_seed(cfg.seed)
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    best: tuple[float, dict[str, torch.Tensor] | None, int] = (float("inf"), None, 0)
+    history: list[dict[str, float]] = []
+    t0 = time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc="train imputer", disable=not progress, dynamic_ncols=True)
+    stopped_early = False
+    for step in bar:
+        model.train()
+        starts = torch.randint(0, n_windows, (cfg.batch,), generator=cpu_gen).to(device)
+        idx = starts[:, None] + torch.arange(w, device=device)[None, :]  # (B, T)
+        x = (vals[idx] - model.mean) / model.std  # (B, T, N)
+        m = vis[idx]
+        hide = synthetic_hide(m, gen)
+        mt = (m & hide).float()
+        m_in = (m & ~hide).float()
+        out = model(x * m_in, m_in, slot[idx], dayt[idx], y=x * m.float(), mt=mt)
+        loss, parts = loss_fn(model, out, x, mt, weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        # warm-up, then cosine decay over whichever runs out first: steps or the time budget
+        done = max((step + 1) / cfg.steps, (time.perf_counter() - t0) / 60 / cfg.max_minutes)
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 2) / 50) * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+        bar.set_postfix(loss=f"{loss.item():.3f}", l1=f"{parts['l1']:.3f}")
+        last = step + 1 == cfg.steps
+        over = (time.perf_counter() - t0) / 60 > cfg.max_minutes
+        if (step + 1) % cfg.val_every == 0 or last or over:
+            v = val_mae(model, data)
+            history.append({"step": step + 1, "val_mae": v, **parts})
+            bar.write(f"step {step + 1}: val MAE {v:.4f}")
+            if v < best[0]:
+                best = (v, copy.deepcopy(model.state_dict()), step + 1)
+        if over:
+            stopped_early = True
+            break
+    train_s = time.perf_counter() - t0
+    assert best[1] is not None
+    model.load_state_dict(best[1])
+    model.to("cpu").eval()
+    info = {
+        "train_s": round(train_s, 1),
+        "device": str(device),
+        "threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "best_step": best[2],
+        "val_mae": round(best[0], 4),
+        "stopped_early_by_time": stopped_early,
+        "history": history,
+        "train_config": asdict(cfg),
+    }
+    return model, info
