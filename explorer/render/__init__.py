@@ -1,0 +1,1 @@
+"""Pure builders of pydeck decks, plotly figures and legends. No streamlit here."""

@@ -1,0 +1,111 @@
+"""pydeck layers for a city's own base map (zones, roads) and its sensors. Offline: no basemap tiles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from explorer.cities.graph import graph_edges
+
+if TYPE_CHECKING:
+    from explorer.cities import City
+
+ROAD_COLOUR = [90, 90, 90, 200]
+ZONE_FILL = [11, 92, 173, 28]
+ZONE_LINE = [11, 92, 173, 140]
+
+
+def _round_coords(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
+    geom = shapely.simplify(geom, tolerance, preserve_topology=True)
+    return shapely.set_precision(geom, 1e-5)
+
+
+def zone_records(city: City, tolerance: float = 0.0003) -> list[dict]:
+    """Zones as GeoJSON features with ``name`` and ``zone_id`` properties."""
+    if city.zones is None:
+        return []
+    geoms = _round_coords(city.zones.geometry.to_numpy(), tolerance)
+    return [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(g),
+         "properties": {"name": str(n), "zone_id": str(z)}}
+        for g, n, z in zip(geoms, city.zones["name"], city.zones["zone_id"], strict=True)
+    ]
+
+
+def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005) -> pd.DataFrame:
+    """Road polylines as a frame with ``path`` (list of [lon, lat]) and ``name``.
+
+    ``source='graph'`` (or a city without roads) draws the sensor graph's strong edges instead.
+    """
+    if source == "graph" or city.roads is None:
+        edges = graph_edges(city.sensors, city.adjacency)
+        return pd.DataFrame({"path": [[s, t] for s, t in zip(edges["source"], edges["target"], strict=True)],
+                             "name": "sensor graph link"})
+    geoms = _round_coords(city.roads.geometry.to_numpy(), tolerance)
+    parts = shapely.get_parts(geoms)
+    counts = shapely.get_num_geometries(geoms)
+    names = np.repeat(city.roads.get("name", pd.Series([""] * len(geoms))).to_numpy(), counts)
+    paths = [shapely.get_coordinates(p).round(5).tolist() for p in parts]
+    return pd.DataFrame({"path": paths, "name": names})
+
+
+def zones_layer(city: City) -> pdk.Layer | None:
+    feats = zone_records(city)
+    if not feats:
+        return None
+    return pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": feats}, id="zones", stroked=True,
+                     filled=True, get_fill_color=ZONE_FILL, get_line_color=ZONE_LINE, line_width_min_pixels=1,
+                     pickable=False)
+
+
+def roads_layer(paths: pd.DataFrame, colour: list[int] | str = ROAD_COLOUR, width: float = 2,
+                layer_id: str = "roads") -> pdk.Layer:
+    return pdk.Layer("PathLayer", paths, id=layer_id, get_path="path", get_color=colour,
+                     get_width=width * 15, width_min_pixels=width, width_max_pixels=width * 3, pickable=False, cap_rounded=True)
+
+
+def sensors_frame(city: City, values: pd.Series, colours: np.ndarray, fmt: str = "{:,.1f}") -> pd.DataFrame:
+    """Sensor points with value, text and colour columns for a ScatterplotLayer."""
+    pts = city.sensors
+    v = values.reindex(pts["sensor_id"]).to_numpy(dtype=float)
+    return pd.DataFrame({
+        "sensor_id": pts["sensor_id"].to_numpy(),
+        "label": pts["label"].to_numpy(),
+        "lon": pts.geometry.x.round(6).to_numpy(),
+        "lat": pts.geometry.y.round(6).to_numpy(),
+        "value": np.round(v, 3),
+        "text": ["no data" if np.isnan(x) else fmt.format(x) for x in v],
+        "color": [list(map(int, c)) + [230] for c in colours],
+    })
+
+
+def sensors_layer(frame: pd.DataFrame, radius_px: float = 6, layer_id: str = "sensors") -> pdk.Layer:
+    return pdk.Layer("ScatterplotLayer", frame, id=layer_id, get_position=["lon", "lat"], get_fill_color="color",
+                     get_line_color=[20, 20, 20, 255], stroked=True, line_width_min_pixels=1,
+                     get_radius=radius_px * 25, radius_min_pixels=radius_px * 0.6,
+                     radius_max_pixels=radius_px * 2.5, pickable=True,
+                     auto_highlight=True)
+
+
+def view_for(city: City, pitch: float = 0, bearing: float = 0) -> pdk.ViewState:
+    """A view that fits the city's sensors (stable for a city, so the map does not jump on reruns)."""
+    minx, miny, maxx, maxy = city.sensors.total_bounds
+    span = max(maxx - minx, (maxy - miny) * 1.3, 1e-3)
+    zoom = float(np.clip(np.log2(420 / span), 3, 17))  # deck.gl: 512 px per 360 deg at zoom 0
+    return pdk.ViewState(longitude=round((minx + maxx) / 2, 5), latitude=round((miny + maxy) / 2, 5),
+                         zoom=round(zoom, 2), pitch=pitch, bearing=bearing)
+
+
+def offline_deck(layers: list[pdk.Layer | None], view: pdk.ViewState, tooltip: dict | bool = True,
+                 height: int = 560) -> pdk.Deck:
+    """A Deck with no basemap provider: nothing is requested from outside the machine.
+
+    ``map_style`` keeps pydeck's placeholder on purpose: Streamlit's frontend fetches a Carto style when
+    ``map_style=None``, and fetches nothing when the placeholder is left with ``map_provider=None``.
+    """
+    return pdk.Deck(layers=[layer for layer in layers if layer is not None], initial_view_state=view,
+                    map_provider=None, tooltip=tooltip, height=height)

@@ -1,0 +1,1 @@
+"""The only streamlit code outside pages/: caching, shared widgets, theme, error display."""

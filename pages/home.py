@@ -1,0 +1,51 @@
+"""Home: pick a city, see every layer on one offline map, a data summary and the daily profile."""
+
+import streamlit as st
+
+from explorer.render.overview import daily_profile_figure, overview_map
+from explorer.settings import get_settings
+from explorer.stats import SENSOR_STATISTICS, data_summary
+from explorer.ui.state import city_picker
+
+city = city_picker()
+series_spec = city.manifest.series
+st.title(f"{city.name}: {series_spec.value_name.lower()}")
+st.caption(city.manifest.description)
+
+stat = st.sidebar.radio("Colour sensors by", list(SENSOR_STATISTICS), format_func=SENSOR_STATISTICS.get,
+                        key="home_stat")
+road_default = get_settings().road_source
+roads = city.manifest.layers.get("roads")
+if roads is not None:
+    road_source = st.sidebar.radio("Road layer", ["layer", "graph"], index=["layer", "graph"].index(road_default),
+                                   format_func={"layer": "Road centrelines", "graph": "Sensor graph links"}.get,
+                                   key="home_roads", help=roads.note or None)
+else:
+    road_source = "graph"
+
+summary = data_summary(city.series, city.freq)
+cols = st.columns(4)
+cols[0].metric("Sensors", f"{summary.sensors:,}")
+cols[1].metric("History", f"{summary.span_days:,.0f} days",
+               help=f"{summary.start:%Y-%m-%d %H:%M} to {summary.end:%Y-%m-%d %H:%M} ({city.timezone})")
+cols[2].metric("Resolution", f"{int(summary.resolution.total_seconds() // 60)} min")
+cols[3].metric("Missing readings", f"{summary.share_missing:.1%}",
+               help="Readings the sensors did not report. They stay missing here; the Data health page fills "
+                    "them with the imputer and marks every filled value.")
+
+ov = overview_map(city, stat, road_source)
+map_col, legend_col = st.columns([4, 1])
+with map_col:
+    st.pydeck_chart(ov.deck, key="home_map", height=560)
+with legend_col:
+    st.markdown(ov.legend, unsafe_allow_html=True)  # built by the library; every text in it is escaped
+    st.caption(f"{ov.n_sensors} sensors · measured values only")
+for warning in city.warnings:
+    st.info(warning)
+
+st.plotly_chart(daily_profile_figure(city), key="home_profile")
+with st.expander("Sources and licences"):
+    st.markdown(f"Data folder: `data/cities/{city.slug}/` — see its SOURCE and LICENCE files.")
+    for role, spec in city.manifest.layers.items():
+        if spec.note:
+            st.markdown(f"- **{role}**: {spec.note}")

@@ -1,0 +1,70 @@
+"""Shared fixtures: a tiny valid city written to a temporary folder, and the bundled cities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer.cities import load_city
+
+TINY_MANIFEST = """\
+slug = "tiny"
+name = "Tiny Town"
+timezone = "Europe/Paris"
+
+[series]
+paths = ["series.csv"]
+layout = "wide"
+time_column = "timestamp"
+value_name = "Pedestrians"
+unit = "people/hour"
+domain = "pedestrian_count"
+
+[layers.sensors]
+path = "sensors.geojson"
+id_column = "sensor_id"
+label_column = "name"
+"""
+
+
+def tiny_sensors() -> dict:
+    pts = [("a", "Market St", 2.35, 48.85), ("b", "Station", 2.36, 48.86), ("c", "Park", 2.34, 48.87)]
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"sensor_id": s, "name": n},
+         "geometry": {"type": "Point", "coordinates": [x, y]}} for s, n, x, y in pts]}
+
+
+def tiny_series(hours: int = 72) -> pd.DataFrame:
+    t = pd.date_range("2024-05-01", periods=hours, freq="h")
+    rng = np.random.default_rng(0)
+    base = 100 + 80 * np.sin(np.arange(hours) / 24 * 2 * np.pi)[:, None]
+    df = pd.DataFrame((base + rng.normal(0, 5, (hours, 3))).round(1), columns=["a", "b", "c"])
+    df.insert(0, "timestamp", t.strftime("%Y-%m-%d %H:%M"))
+    return df
+
+
+def write_tiny_city(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "city.toml").write_text(TINY_MANIFEST)
+    (folder / "sensors.geojson").write_text(json.dumps(tiny_sensors()))
+    tiny_series().to_csv(folder / "series.csv", index=False)
+    return folder
+
+
+@pytest.fixture()
+def tiny_city_dir(tmp_path: Path) -> Path:
+    return write_tiny_city(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def la():
+    return load_city("los-angeles")
+
+
+@pytest.fixture(scope="session")
+def melbourne():
+    return load_city("melbourne")
