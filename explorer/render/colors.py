@@ -44,7 +44,8 @@ def legend_html(title: str, vmin: float, vmax: float, unit: str, palette: np.nda
         f"<span>{html.escape(fmt.format(vmin))}</span><span>{html.escape(fmt.format(vmax))}</span></div>",
     ]
     for colour, label in extra or []:
-        parts.append(f'<div><span style="display:inline-block;width:14px;height:14px;background:{html.escape(colour)};'
-                     f'border:1px solid #333;vertical-align:middle;margin-right:6px;"></span>{html.escape(label)}</div>')
+        swatch = (f"display:inline-block;width:14px;height:14px;background:{html.escape(colour)};"
+                  "border:1px solid #333;vertical-align:middle;margin-right:6px;")
+        parts.append(f'<div><span style="{swatch}"></span>{html.escape(label)}</div>')
     parts.append("</div>")
     return "".join(parts)

@@ -65,7 +65,8 @@ def zones_layer(city: City) -> pdk.Layer | None:
 def roads_layer(paths: pd.DataFrame, colour: list[int] | str = ROAD_COLOUR, width: float = 2,
                 layer_id: str = "roads") -> pdk.Layer:
     return pdk.Layer("PathLayer", paths, id=layer_id, get_path="path", get_color=colour,
-                     get_width=width * 15, width_min_pixels=width, width_max_pixels=width * 3, pickable=False, cap_rounded=True)
+                     get_width=width * 15, width_min_pixels=width, width_max_pixels=width * 3, pickable=False,
+                     cap_rounded=True)
 
 
 def sensors_frame(city: City, values: pd.Series, colours: np.ndarray, fmt: str = "{:,.1f}") -> pd.DataFrame:

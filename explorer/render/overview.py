@@ -10,8 +10,15 @@ import plotly.graph_objects as go
 import pydeck as pdk
 
 from explorer.render.colors import VIRIDIS, legend_html, ramp
-from explorer.render.layers import offline_deck, road_paths, roads_layer, sensors_frame, sensors_layer, view_for, \
-    zones_layer
+from explorer.render.layers import (
+    offline_deck,
+    road_paths,
+    roads_layer,
+    sensors_frame,
+    sensors_layer,
+    view_for,
+    zones_layer,
+)
 from explorer.stats import SENSOR_STATISTICS, daily_profile, sensor_statistic
 
 if TYPE_CHECKING:
