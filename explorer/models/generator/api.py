@@ -64,13 +64,14 @@ class GeneratorBundle:
 
         cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
         """
-        k, n = events.shape[0], self.mu.shape[2]
         g = torch.Generator().manual_seed(int(seed))
         z = self.model.noise(n_samples, g)
-        c = torch.from_numpy(cond).float()[None].expand(k * n_samples, -1, -1)
-        ev = torch.from_numpy(events).float().repeat_interleave(n_samples, 0)  # (K*S, 24, N)
-        r = self.model(tuple(t.repeat(k, *([1] * (t.dim() - 1))) for t in z), c, ev)
-        return r.reshape(k, n_samples, 24, n).numpy()
+        c = torch.from_numpy(cond).float()[None].expand(n_samples, -1, -1)
+        base, gain = self.model.parts(z, c)  # the events do not change these: same noise, same base
+        out = []
+        for ev in torch.from_numpy(events).float():
+            out.append(base if not ev.any() else base + self.model.event_response(gain, ev[None]))
+        return torch.stack(out).numpy()
 
 
 def checkpoint_base(view: CityView) -> Path:

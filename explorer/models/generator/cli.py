@@ -34,6 +34,7 @@ def train(
     resume: bool = typer.Option(True, help="continue from generator.partial.pt when present"),
     out: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's models/)"),
     threads: int | None = typer.Option(None, help="torch CPU threads"),
+    max_minutes: float | None = typer.Option(None, help="stop training after this many minutes"),
 ) -> None:
     """Train the generator of a city (progress bar, resumable) and write its checkpoint."""
     from explorer.errors import ExplorerError
@@ -44,7 +45,9 @@ def train(
     cfg = GeneratorConfig() if steps is None else GeneratorConfig(steps=steps)
     command = "explorer generate train " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     try:
-        path = run_train(city, cfg, out=out, device=device, dry_run=dry_run, resume=resume, command=command)
+        path = run_train(
+            city, cfg, out=out, device=device, dry_run=dry_run, resume=resume, command=command, max_minutes=max_minutes
+        )
     except ExplorerError as exc:
         _fail(exc)
     meta = json.loads(Path(path).with_suffix(".json").read_text())

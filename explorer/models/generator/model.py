@@ -3,13 +3,16 @@
 The window is a sequence of 24 hourly tokens. Generator:
 
 * **hour path** (city-wide structure): per hour, projections of the calendar condition, a day-level
-  latent ``z_global``, an hourly latent ``z_hour`` and the event-intensity row of all sensors are
-  summed into ``hidden`` features, mixed along time and features by MLP-mixer blocks and decoded into
-  one value per sensor (a learned sensors x hidden loading);
-* **sensor path** (local structure): each sensor's own noise, with a spread that depends on the hour
-  (decoded from the hour path) and a learned sinh-arcsinh shape per sensor (skew, heavy tails:
-  incidents), plus a learned response to the event intensity at the sensor and to the intensity
-  spread over the sensor graph (``city.adjacency``, normalised), so an event lands where asked.
+  latent ``z_global`` and an hourly latent ``z_hour`` are summed into ``hidden`` features, mixed
+  along time and features by MLP-mixer blocks and decoded into one value per sensor (a learned
+  sensors x hidden loading);
+* **sensor path** (local structure): each sensor's own noise, AR(1) along the hours with a learned
+  per-sensor correlation, a learned sinh-arcsinh shape (skew, heavy tails: incidents) and a spread
+  decoded from the hour path;
+* **event response**: the event intensity at each sensor with a gain modulated by the hour path,
+  plus a learned per-sensor response to the intensity spread over the sensor graph
+  (``city.adjacency``, normalised). The hour path does not see the events, so with the same noise
+  the scenario differs from its baseline only at the requested sensors and their graph neighbours.
 
 Every per-sensor operation is element-wise on (batch, 24, sensors) or a matmul, so sampling 128
 windows of 207 sensors takes a few milliseconds.
@@ -105,13 +108,16 @@ class Generator(nn.Module):
         self.p_cond = nn.Linear(COND_DIM, h)
         self.p_zg = nn.Linear(cfg.z_global, h)
         self.p_zh = nn.Linear(cfg.z_hour, h)
-        self.p_event = nn.Linear(n, h, bias=False)
         self.time = _time_stack(h, cfg.blocks)
         self.decode = nn.Linear(h, n)  # city-wide part, per sensor
         self.scale = nn.Linear(h, n)  # log spread of the sensor's own noise, per hour
+        self.gain_head = nn.Linear(h, n)  # hour-dependent modulation of the event response
+        nn.init.zeros_(self.gain_head.weight)
+        nn.init.zeros_(self.gain_head.bias)
+        self.rho = nn.Parameter(torch.full((n,), 1.4))  # logit of the hour-to-hour correlation of own noise
         self.tail = nn.Parameter(torch.zeros(n))  # sinh-arcsinh tail weight (0 = Gaussian)
         self.skew = nn.Parameter(torch.zeros(n))  # sinh-arcsinh skew
-        self.gain = nn.Parameter(torch.zeros(2, n))  # response to the event at the sensor / over the graph
+        self.spread_gain = nn.Parameter(torch.zeros(n))  # response to the event over graph neighbours
 
     def noise(self, b: int, generator: torch.Generator | None = None, device: Any = None) -> tuple[torch.Tensor, ...]:
         """(z_global (B, Zg), z_hour (B, 24, Zh), z_sensor (B, 24, N))."""
@@ -122,15 +128,32 @@ class Generator(nn.Module):
             torch.randn(b, T, self.n, **kw),
         )
 
-    def forward(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
+    def own_noise(self, zs: torch.Tensor) -> torch.Tensor:
+        """AR(1) along the hours with a per-sensor correlation, then a sinh-arcsinh shape: (B, 24, N)."""
+        rho = torch.sigmoid(self.rho)
+        keep = torch.sqrt(1 - rho**2)
+        u = [zs[:, 0]]
+        for t in range(1, T):
+            u.append(rho * u[-1] + keep * zs[:, t])
+        u_t = torch.stack(u, 1)
+        return torch.sinh(torch.exp(self.tail) * torch.asinh(u_t) + self.skew)
+
+    def parts(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The event-free residual and the event gain, both (B, 24, N)."""
         zg, zh, zs = noise
-        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh) + self.p_event(event)  # (B, 24, H)
+        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)  # (B, 24, H)
         x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H)
-        local = torch.sinh(torch.exp(self.tail) * torch.asinh(zs) + self.skew)  # (B, 24, N)
-        spread = torch.matmul(event, self.a)  # (B, 24, N) event intensity over graph neighbours
-        out = self.decode(x) + torch.exp(self.scale(x).clamp(-6, 3)) * local
-        out = out + (1 + self.gain[0]) * event + self.gain[1] * spread
-        return R_CLIP * torch.tanh(out / R_CLIP)  # the data's residuals are clipped to +-R_CLIP
+        base = self.decode(x) + torch.exp(self.scale(x).clamp(-6, 3)) * self.own_noise(zs)
+        base = R_CLIP * torch.tanh(base / R_CLIP)  # the data's residuals are clipped to +-R_CLIP
+        return base, 1 + 0.5 * torch.tanh(self.gain_head(x))
+
+    def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
+        """The event acts locally: at its sensors with an hour-dependent gain, and over graph neighbours."""
+        return gain * event + self.spread_gain * torch.matmul(event, self.a)
+
+    def forward(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
+        base, gain = self.parts(noise, cond)
+        return base + self.event_response(gain, event)
 
 
 class Critic(nn.Module):

@@ -141,11 +141,14 @@ def train(
     progress: bool = True,
     save_every: int = 200,
     command: str | None = None,
+    max_minutes: float | None = None,
 ) -> Path:
     """Train the city's generator and write its checkpoint; returns the weights path.
 
     ``dry_run``: a few steps on small batches, written to ``out`` (default: a temporary folder) so the
-    real loop is exercised in seconds without touching the bundled checkpoint.
+    real loop is exercised in seconds without touching the bundled checkpoint. ``max_minutes``: stop
+    the loop when this much training time (including resumed time) is spent; the steps done are
+    recorded in the metrics.
     """
     view: CityView = as_view(city)
     cfg = cfg or GeneratorConfig()
@@ -185,7 +188,11 @@ def train(
     bar = tqdm(range(step0, cfg.steps), initial=step0, total=cfg.steps, disable=not progress, desc=view.slug)
     w_dist = aux = torch.zeros(())
     t_loop = time.perf_counter()
+    steps_done = step0
     for step in bar:
+        if max_minutes is not None and spent + time.perf_counter() - t_loop > 60 * max_minutes:
+            break
+        steps_done = step + 1
         for _ in range(cfg.n_critic):
             r, m, e, er, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
             with torch.no_grad():
@@ -229,7 +236,7 @@ def train(
     metrics = {
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(spent + time.perf_counter() - t_start, 1),
-        "steps": cfg.steps,
+        "steps": steps_done,
         "final_wasserstein": round(float(w_dist.detach()), 4),
         "final_aux": round(float(aux.detach()), 5),
         "alpha": alpha,
