@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXPLORER_", extra="forbid", frozen=True)
 
     cities_dir: Path = Field(REPO_ROOT / "data" / "cities", description="Folder holding one sub-folder per city.")
+    models_dir: Path | None = Field(
+        None, description="Folder with <city-slug>/generator.* and imputer.* checkpoints; default: each city's "
+        "own models/ folder.")
     default_city: str = Field("los-angeles", description="Slug of the city the app opens on.")
     max_file_mb: int = Field(200, ge=1, le=5000, description="Largest layer or series file accepted, in MB.")
     road_source: str = Field(

@@ -50,7 +50,8 @@ def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005) -> 
     counts = shapely.get_num_geometries(geoms)
     names = np.repeat(city.roads.get("name", pd.Series([""] * len(geoms))).to_numpy(), counts)
     paths = [shapely.get_coordinates(p).round(5).tolist() for p in parts]
-    return pd.DataFrame({"path": paths, "name": names})
+    out = pd.DataFrame({"path": paths, "name": names})
+    return out[out["path"].map(len) >= 2].reset_index(drop=True)
 
 
 def zones_layer(city: City) -> pdk.Layer | None:

@@ -1,0 +1,201 @@
+"""Pure builders for the scenario page: per-sensor frames, decks (2D/3D), charts and headline cards.
+
+Colours: baseline and scenario share one viridis scale so they compare; the difference uses a
+blue-white-orange diverging scale where orange always means *busier* (more people, or slower traffic),
+and a change whose P10–P90 band includes zero is drawn grey as not significant.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+from scipy.spatial import cKDTree
+
+from explorer.render.colors import DIVERGING, NEUTRAL, VIRIDIS, legend_html, ramp
+from explorer.render.layers import offline_deck, roads_layer, view_for, zones_layer
+
+if TYPE_CHECKING:
+    from explorer.cities import City
+    from explorer.models.generator.api import ScenarioResult
+
+View = Literal["baseline", "scenario", "difference"]
+VIEWS: dict[str, str] = {"baseline": "Baseline", "scenario": "Scenario", "difference": "Difference"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Quantiles of a result, computed once: arrays (3, H, N) for P10/P50/P90."""
+
+    baseline: np.ndarray
+    scenario: np.ndarray
+    difference: np.ndarray
+    busier_sign: float  # +1 when a higher value means busier (counts), -1 for speeds
+
+    @classmethod
+    def of(cls, result: ScenarioResult) -> Summary:
+        sign = 1.0 if result.domain == "counts" else -1.0
+        return cls(result.quantiles("baseline"), result.quantiles("scenario"), result.quantiles("difference"), sign)
+
+    @property
+    def significant(self) -> np.ndarray:
+        """(H, N) True where the P10–P90 band of the change excludes zero."""
+        lo, hi = self.difference[0], self.difference[2]
+        return (lo > 0) | (hi < 0)
+
+    def value_range(self) -> tuple[float, float]:
+        both = np.concatenate([self.baseline[1].ravel(), self.scenario[1].ravel()])
+        return float(np.nanpercentile(both, 2)), float(np.nanpercentile(both, 98))
+
+    def change_limit(self) -> float:
+        return float(max(np.nanmax(np.abs(self.difference[1])), 1e-6))
+
+
+def _fmt(x: float, unit: str) -> str:
+    return f"{x:,.0f} {unit}" if abs(x) >= 100 else f"{x:,.1f} {unit}"
+
+
+def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int, view: View) -> pd.DataFrame:
+    """One row per sensor at ``hour`` (index into the horizon) with colours, heights and tooltip text."""
+    unit = result.unit
+    sig = summary.significant[hour]
+    b, s, d = summary.baseline[:, hour], summary.scenario[:, hour], summary.difference[:, hour]
+    busier = summary.busier_sign * d[1]
+    if view == "difference":
+        lim = summary.change_limit()
+        colours = ramp(busier, -lim, lim, DIVERGING)
+        colours[~sig] = NEUTRAL
+        height = np.abs(d[1]) / lim
+    else:
+        q = b if view == "baseline" else s
+        vmin, vmax = summary.value_range()
+        colours = ramp(q[1], vmin, vmax, VIRIDIS)
+        height = np.clip((q[1] - vmin) / max(vmax - vmin, 1e-6), 0, 1)
+        if summary.busier_sign < 0:  # for speeds, taller = slower (busier)
+            height = 1 - height
+    labels = city.sensors.set_index("sensor_id").loc[result.sensor_ids, "label"].astype(str).to_numpy()
+    pts = city.sensors.set_index("sensor_id").loc[result.sensor_ids].geometry
+    return pd.DataFrame({
+        "sensor_id": result.sensor_ids,
+        "label": [html.escape(x) for x in labels],
+        "lon": pts.x.round(6).to_numpy(),
+        "lat": pts.y.round(6).to_numpy(),
+        "baseline": b[1].round(2), "scenario": s[1].round(2), "change": d[1].round(2),
+        "significant": sig,
+        "value_text": [_fmt(x, unit) for x in (b[1] if view == "baseline" else s[1])],
+        "band_text": [f"{_fmt(lo, '')}–{_fmt(hi, unit)}".replace(" –", "–")
+                      for lo, hi in zip(*(b[[0, 2]] if view == "baseline" else s[[0, 2]]), strict=True)],
+        "change_text": [f"{x:+,.1f} {unit} (P10–P90 {lo:+,.1f} to {hi:+,.1f})"
+                        for x, lo, hi in zip(d[1], d[0], d[2], strict=True)],
+        "sig_text": np.where(sig, "significant", "within the uncertainty band (not significant)"),
+        "color": [list(map(int, c)) + [235] for c in colours],
+        "height": np.round(height, 4),
+    })
+
+
+def road_sensor_index(city: City, paths: pd.DataFrame) -> np.ndarray:
+    """For each road path, the index of the nearest sensor (by the path's midpoint)."""
+    mids = np.array([p[len(p) // 2] for p in paths["path"]], dtype=float)
+    pts = np.c_[city.sensors.geometry.x.to_numpy(), city.sensors.geometry.y.to_numpy()]
+    _, idx = cKDTree(pts).query(mids)
+    return idx
+
+
+def _radius_m(city: City) -> float:
+    minx, miny, maxx, maxy = city.sensors.total_bounds
+    span_km = max(maxx - minx, maxy - miny) * 111
+    return float(np.clip(span_km * 6, 20, 400))  # ~1/170 of the city's extent
+
+
+def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_index: np.ndarray, *,
+                  three_d: bool = True, height_px: int = 600, selected: str | None = None) -> pdk.Deck:
+    """Zones, roads coloured by their nearest sensor, and sensors as 3D columns or 2D dots."""
+    coloured = paths.assign(color=[frame["color"].iloc[i][:3] + [200] for i in road_index])
+    layers = [zones_layer(city), roads_layer(coloured, colour="color", width=3)]
+    r = _radius_m(city)
+    if three_d:
+        layers.append(pdk.Layer(
+            "ColumnLayer", frame, id="sensors", get_position=["lon", "lat"], get_elevation="height",
+            elevation_scale=r * 40, radius=r, get_fill_color="color", pickable=True, auto_highlight=True,
+            extruded=True, coverage=0.9))
+    else:
+        layers.append(pdk.Layer(
+            "ScatterplotLayer", frame, id="sensors", get_position=["lon", "lat"], get_fill_color="color",
+            get_radius=r, radius_min_pixels=5, radius_max_pixels=16, stroked=True,
+            get_line_color=[20, 20, 20, 255], line_width_min_pixels=1, pickable=True, auto_highlight=True))
+    if selected is not None and selected in set(frame["sensor_id"]):
+        sel = frame[frame["sensor_id"] == selected]
+        layers.append(pdk.Layer("ScatterplotLayer", sel, id="selected", get_position=["lon", "lat"],
+                                get_radius=r * 2.2, filled=False, stroked=True, get_line_color=[0, 0, 0, 255],
+                                line_width_min_pixels=3, pickable=False))
+    tooltip = {"html": "<b>{label}</b> (id {sensor_id})<br/>value {value_text}<br/>P10–P90 {band_text}<br/>"
+                       "change {change_text}<br/><i>{sig_text}</i><br/><small>generated by the model</small>",
+               "style": {"fontSize": "15px", "maxWidth": "340px"}}
+    return offline_deck(layers, view_for(city, pitch=45 if three_d else 0), tooltip, height=height_px)
+
+
+def scenario_legend(result: ScenarioResult, summary: Summary, view: View, value_name: str) -> str:
+    if view == "difference":
+        lim = summary.change_limit()
+        busier = "more people" if summary.busier_sign > 0 else "slower"
+        return legend_html(f"Change in {value_name.lower()} (orange = {busier})", -lim, lim,
+                           result.unit, DIVERGING, extra=[("rgb(170,170,170)", "Not significant (P10–P90 spans 0)")],
+                           fmt="{:+,.1f}")
+    vmin, vmax = summary.value_range()
+    return legend_html(f"{VIEWS[view]} {value_name.lower()} (median of samples)", vmin, vmax, result.unit, VIRIDIS,
+                       extra=[("rgb(90,90,90)", "Roads take their nearest sensor's colour")])
+
+
+def _band(fig: go.Figure, x, q: np.ndarray, name: str, colour: str, dash: str | None = None) -> None:
+    rgba = colour.replace("rgb", "rgba").replace(")", ",0.2)")
+    fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([q[2], q[0][::-1]]), fill="toself",
+                             fillcolor=rgba, line={"width": 0}, hoverinfo="skip", name=f"{name} P10–P90"))
+    fig.add_trace(go.Scatter(x=x, y=q[1], name=f"{name} median", line={"color": colour, "width": 3, "dash": dash}))
+
+
+def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, value_name: str,
+                  title: str, hour: int | None = None) -> go.Figure:
+    """Baseline vs scenario over the horizon with P10–P90 bands: city-wide mean, or one sensor."""
+    x = np.array([t.strftime("%a %H:%M") for t in result.times])
+    if sensor is None:
+        base = np.quantile(result.baseline.mean(axis=2), (0.1, 0.5, 0.9), axis=0)
+        scen = np.quantile(result.scenario_samples.mean(axis=2), (0.1, 0.5, 0.9), axis=0)
+    else:
+        j = result.sensor_ids.index(sensor)
+        base, scen = summary.baseline[:, :, j], summary.scenario[:, :, j]
+    fig = go.Figure()
+    _band(fig, x, base, "Baseline", "rgb(11,92,173)")
+    _band(fig, x, scen, "Scenario", "rgb(230,120,20)", dash="dash")
+    if hour is not None:
+        fig.add_vline(x=hour, line={"color": "#333", "dash": "dot"})
+    fig.update_layout(title=title, height=360, font={"size": 15}, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                      yaxis={"title": f"{value_name} ({result.unit})"}, xaxis={"title": "Generated hours"},
+                      legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, str]]:
+    """(label, value, help) for the headline metrics, in the domain's own terms."""
+    h = result.headline
+    labels = city.sensors.set_index("sensor_id")["label"]
+    peak_place = str(labels.get(h["peak_sensor"], h["peak_sensor"]))
+    cards = [
+        ("Peak change", f"{h['peak_change']:+,.1f} {result.unit}",
+         f"{h['peak_change_percent']:+.0f} % at {peak_place}, {h['peak_time'][-8:-3]} (median of samples)"),
+        ("Where", peak_place, f"sensor {h['peak_sensor']}"),
+        ("Sensors affected", f"{h['sensors_affected']} of {len(result.sensor_ids)}",
+         "sensors whose median change passes the domain's threshold at some hour"),
+    ]
+    if "extra_pedestrian_hours_p10_p50_p90" in h:
+        lo, mid, hi = h["extra_pedestrian_hours_p10_p50_p90"]
+        cards.append(("Extra pedestrian-hours", f"{mid:,.0f}", f"P10–P90: {lo:,.0f} to {hi:,.0f}"))
+    else:
+        lo, mid, hi = h["delay_min_per_mile_sensor_hours_p10_p50_p90"]
+        cards.append(("Extra delay", f"{mid:,.0f} min/mile·h",
+                      f"extra minutes per mile summed over sensor-hours; P10–P90: {lo:,.0f} to {hi:,.0f}"))
+    return cards

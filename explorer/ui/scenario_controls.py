@@ -1,0 +1,108 @@
+"""Scenario widgets: read them into a validated Scenario; fill them from a preset, a file or a link."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.cities import City
+from explorer.cities.graph import haversine_km
+from explorer.scenarios.schema import Scenario
+from explorer.share import SAMPLE_CHOICES
+
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+KEYS = ("sc_dow", "sc_holiday", "sc_start", "sc_horizon", "sc_has_event", "sc_place", "sc_unit", "sc_mag",
+        "sc_offset", "sc_duration", "sc_reach", "sc_n", "sc_seed")
+
+
+def place_options(city: City) -> dict[str, str]:
+    """Option value -> label: every sensor, then every zone."""
+    opts = {f"s:{sid}": f"{label} ({sid})" if not label.endswith(sid) else label
+            for sid, label in zip(city.sensors["sensor_id"], city.sensors["label"], strict=True)}
+    if city.zones is not None:
+        opts |= {f"z:{z}": f"Zone: {n}" for z, n in zip(city.zones["zone_id"], city.zones["name"], strict=True)}
+    return opts
+
+
+def _place_key(city: City, place) -> str:
+    if place.sensor_id is not None:
+        return f"s:{place.sensor_id}"
+    if place.zone_id is not None:
+        return f"z:{place.zone_id}"
+    d = haversine_km(np.r_[place.lat, city.sensors.geometry.y], np.r_[place.lon, city.sensors.geometry.x])[0, 1:]
+    return f"s:{city.sensors['sensor_id'].iloc[int(np.argmin(d))]}"
+
+
+def is_counts(city: City) -> bool:
+    return city.manifest.series.domain != "traffic_speed"
+
+
+def load_into_widgets(city: City, scenario: Scenario, seed: int = 0, n_samples: int = 64) -> None:
+    """Set every widget's state from a scenario (before the widgets are drawn)."""
+    ss = st.session_state
+    ss.sc_dow = scenario.day.weekday
+    ss.sc_holiday = bool(scenario.day.holiday)
+    ss.sc_start, ss.sc_horizon = scenario.start_hour, scenario.horizon_hours
+    ss.sc_has_event = bool(scenario.events)
+    ev = scenario.events[0] if scenario.events else None
+    counts = is_counts(city)
+    ss.sc_place = _place_key(city, ev.place) if ev else next(iter(place_options(city)))
+    ss.sc_unit = ev.unit if ev else ("people" if counts else "percent_slower")
+    ss.sc_mag = float(ev.magnitude) if ev else (5000.0 if counts else 30.0)
+    ss.sc_offset = ev.start_offset_hours if ev else 1
+    ss.sc_duration = ev.duration_hours if ev else 3
+    ss.sc_reach = float(ev.reach_km) if ev else (0.3 if counts else 2.0)
+    ss.sc_n, ss.sc_seed = n_samples, seed
+    ss.sc_loaded = scenario.to_json()
+
+
+def controls(city: City, workshop: bool) -> tuple[Scenario, int, int]:
+    """Draw the scenario widgets in the sidebar and return (scenario, seed, n_samples)."""
+    sb = st.sidebar
+    counts = is_counts(city)
+    sb.subheader("When")
+    dow = sb.selectbox("Day of week", range(7), format_func=DAYS.__getitem__, key="sc_dow")
+    holiday = sb.checkbox("Public holiday", key="sc_holiday")
+    start = sb.slider("Start hour", 0, 23, key="sc_start", format="%d:00")
+    horizon = sb.slider("Hours to simulate", 2, 24, key="sc_horizon")
+    sb.subheader("Event")
+    has_event = sb.toggle("Add an event", key="sc_has_event")
+    events = []
+    if has_event:
+        opts = place_options(city)
+        place = sb.selectbox("Place (or click a sensor on the map)", list(opts), format_func=opts.get,
+                             key="sc_place")
+        if counts:
+            unit = sb.radio("Size as", ["people", "percent"], horizontal=True, key="sc_unit",
+                            format_func={"people": "extra people / hour", "percent": "% more than usual"}.get)
+        else:
+            st.session_state.sc_unit = unit = "percent_slower"
+        lo, hi, step = {"people": (500.0, 50000.0, 500.0), "percent": (10.0, 500.0, 10.0),
+                        "percent_slower": (5.0, 90.0, 5.0)}[unit]
+        st.session_state.sc_mag = float(np.clip(st.session_state.get("sc_mag", lo), lo, hi))
+        label = {"people": "Extra people per hour", "percent": "Percent more than usual",
+                 "percent_slower": "Percent slower"}[unit]
+        mag = sb.slider(label, lo, hi, step=step, key="sc_mag")
+        st.session_state.sc_offset = min(st.session_state.get("sc_offset", 0), horizon - 1)
+        offset = sb.slider("Starts (hours after the start hour)", 0, horizon - 1, key="sc_offset")
+        st.session_state.sc_duration = min(st.session_state.get("sc_duration", 1), horizon - offset)
+        duration = sb.slider("Lasts (hours)", 1, max(horizon - offset, 2), key="sc_duration",
+                             disabled=horizon - offset < 2)
+        duration = min(duration, horizon - offset)
+        reach = sb.slider("Reach (km)", 0.0, 10.0, step=0.1, key="sc_reach",
+                          help="How far the effect spreads (Gaussian decay); 0 = the place only.")
+        kind, pid = place.split(":", 1)
+        events.append({"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": mag, "unit": unit,
+                       "start_offset_hours": offset, "duration_hours": duration, "reach_km": reach})
+    with sb.expander("Advanced", expanded=False) if not workshop else st.container():
+        if workshop:
+            n = st.session_state.get("sc_n", 64)
+            seed = st.session_state.get("sc_seed", 0)
+        else:
+            n = st.select_slider("Samples", SAMPLE_CHOICES, key="sc_n",
+                                 help="More samples give smoother uncertainty bands and take longer.")
+            seed = int(st.number_input("Seed", 0, 2**31 - 1, step=1, key="sc_seed",
+                                       help="The same seed gives the same numbers."))
+    scenario = Scenario.model_validate({"city": city.slug, "day": {"day_of_week": dow, "holiday": holiday},
+                                        "start_hour": start, "horizon_hours": horizon, "events": events})
+    return scenario, int(seed), int(n)

@@ -1,0 +1,154 @@
+"""The scenario page's parts: link/preset loading, the animated map fragment, save/load and exports."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from explorer.cities import City
+from explorer.errors import ExplorerError
+from explorer.models.generator.api import GeneratorBundle, ScenarioResult
+from explorer.presets import presets_for
+from explorer.render.layers import road_paths
+from explorer.render.scenario import Summary, road_sensor_index, scenario_deck, scenario_legend, sensor_frame
+from explorer.report import html_report, map_png, result_csv, result_geojson
+from explorer.share import decode, parse_scenario_json
+from explorer.ui.scenario_controls import load_into_widgets
+from explorer.ui.state import cached_city
+
+MAX_UPLOAD_BYTES = 64_000
+
+
+@st.cache_data(show_spinner=False)
+def _roads(slug: str, source: str):
+    city = cached_city(slug)
+    paths = road_paths(city, source)
+    return paths, road_sensor_index(city, paths)
+
+
+def apply_link_or_preset(city: City) -> None:
+    """On a new session (or city), fill the widgets from the link's scenario, else the first preset.
+
+    Also applies a place picked by clicking the map, before the widgets are drawn.
+    """
+    ss = st.session_state
+    if ss.get("sc_city") != city.slug:
+        ss.sc_city = city.slug
+        try:
+            shared = decode(dict(st.query_params))
+        except ExplorerError as exc:
+            st.warning(f"The link's scenario could not be used: {exc.message}")
+            shared = None
+        if shared is not None and shared.scenario.city == city.slug:
+            load_into_widgets(city, shared.scenario, shared.seed, shared.n_samples)
+        else:
+            load_into_widgets(city, presets_for(city.slug)[0].scenario)
+    if "sc_pending_place" in ss:
+        ss.sc_place = ss.pop("sc_pending_place")
+        ss.sc_has_event = True
+    tour = presets_for(city.slug)
+    with st.sidebar.expander("Tour: preset scenarios", expanded=False):
+        for i, p in enumerate(tour):
+            if st.button(p.title, key=f"sc_tour_{i}", help=p.story, use_container_width=True):
+                load_into_widgets(city, p.scenario)
+                ss.sc_story = p.story
+                st.rerun()
+    if ss.get("sc_story"):
+        st.sidebar.info(ss.sc_story)
+
+
+def selected_sensor(city: City, result: ScenarioResult) -> str:
+    """The sensor shown in the detail chart: clicked on the map, else the event's place, else the peak."""
+    sel = st.session_state.get("sc_selected")
+    if sel in result.sensor_ids:
+        return sel
+    place = st.session_state.get("sc_place", "")
+    if st.session_state.get("sc_has_event") and place.startswith("s:") and place[2:] in result.sensor_ids:
+        return place[2:]
+    return result.headline["peak_sensor"]
+
+
+@st.fragment
+def map_panel(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
+    """The map, its time slider and play button. Reruns alone: the generator is never called here."""
+    horizon = len(result.times)
+    paths, road_index = _roads(city.slug, "layer")
+    controls = st.columns([1, 5, 1])
+    three_d = controls[0].toggle("3D", value=True, key="sc_3d")
+    hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour",
+                              format="+%d h", help=f"Hours after {result.times[0]:%a %H:%M}")
+    play = controls[2].button("▶ Play", key="sc_play", use_container_width=True)
+    height = 720 if workshop else 600
+    legend = scenario_legend(result, summary, view, city.manifest.series.value_name)
+    if workshop:
+        map_col, legend_col = st.container(), st.container()
+    else:
+        map_col, legend_col = st.columns([4, 1])
+    with legend_col:
+        st.markdown(legend, unsafe_allow_html=True)  # built by the library; all text escaped
+        stamp = st.empty()
+    with map_col:
+        slot = st.empty()
+    if play:
+        for h in range(horizon):
+            stamp.markdown(f"**{result.times[h]:%a %H:%M}**")
+            frame = sensor_frame(city, result, summary, h, view)
+            slot.pydeck_chart(scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height,
+                                            selected=sensor))
+            time.sleep(0.6)
+    stamp.markdown(f"**{result.times[hour]:%a %H:%M}**")
+    frame = sensor_frame(city, result, summary, hour, view)
+    deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height, selected=sensor)
+    event = slot.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="sc_map")
+    objs = (event or {}).get("selection", {}).get("objects", {}).get("sensors", [])
+    if objs and objs[0].get("sensor_id") != st.session_state.get("sc_selected"):
+        st.session_state.sc_selected = objs[0]["sensor_id"]
+        st.session_state.sc_pending_place = f"s:{objs[0]['sensor_id']}"
+        st.rerun()
+
+
+def save_and_load(city: City, scenario, seed: int, n: int) -> None:
+    """Download the scenario as JSON, load one back, or keep it for the compare page."""
+    st.subheader("Save, load, share")
+    cols = st.columns(3)
+    cols[0].download_button("Save scenario (JSON)", scenario.to_json(), file_name=f"scenario-{city.slug}.json",
+                            mime="application/json", key="sc_save")
+    up = cols[1].file_uploader("Load a scenario", type=["json"], key="sc_upload")
+    if up is not None and st.session_state.get("sc_upload_done") != up.file_id:
+        st.session_state.sc_upload_done = up.file_id
+        try:
+            if up.size > MAX_UPLOAD_BYTES:
+                raise ExplorerError("the file is larger than 64 kB", where=up.name,
+                                    fix="upload a scenario saved by the app")
+            loaded = parse_scenario_json(up.getvalue(), where=up.name)
+            if loaded.city != city.slug:
+                raise ExplorerError(f"this scenario is for '{loaded.city}'", where=up.name,
+                                    fix=f"pick that city first, or load a {city.slug} scenario")
+        except ExplorerError as exc:
+            st.error(exc.message)
+        else:
+            load_into_widgets(city, loaded, seed, n)
+            st.rerun()
+    saved = st.session_state.setdefault("saved_scenarios", [])
+    if cols[2].button("Keep for comparison", key="sc_keep", help="Up to four scenarios on the Compare page"):
+        entry = {"city": city.slug, "scenario": scenario.to_json(), "seed": seed, "n": n}
+        if entry not in saved:
+            saved.append(entry)
+            del saved[:-4]
+        cols[2].success(f"{len(saved)} kept")
+    st.caption("The address bar holds the whole scenario, seed and model id: copy it to share these exact numbers.")
+
+
+def exports(city: City, result: ScenarioResult, summary: Summary, bundle: GeneratorBundle) -> None:
+    st.subheader("Export")
+    cols = st.columns(4)
+    hour = int(st.session_state.get("sc_hour", 0))
+    cols[0].download_button("Report (HTML, offline)", html_report(city, result, summary, bundle.meta),
+                            file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
+    cols[1].download_button("Results (CSV)", result_csv(result, city), file_name=f"whatif-{city.slug}.csv",
+                            mime="text/csv", key="sc_dl_csv")
+    cols[2].download_button("Sensors (GeoJSON)", result_geojson(city, result, summary),
+                            file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
+    cols[3].download_button("Map (PNG)", map_png(city, result, summary, hour), file_name=f"whatif-{city.slug}.png",
+                            mime="image/png", key="sc_dl_png")
