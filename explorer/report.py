@@ -90,7 +90,7 @@ def _map_figure(city: City, result: ScenarioResult, summary: Summary) -> go.Figu
     return fig
 
 
-def _describe(result: ScenarioResult, city: City) -> list[str]:
+def describe(result: ScenarioResult, city: City) -> list[str]:
     sc = result.scenario
     day = sc.day.date.isoformat() if sc.day.date else ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                                                         "Saturday", "Sunday"][sc.day.weekday]
@@ -125,7 +125,7 @@ def html_report(city: City, result: ScenarioResult, summary: Summary, model_meta
     metric_rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v)[:200])}</td></tr>"
                           for k, v in sorted(metrics.items()) if not isinstance(v, dict | list))
     scenario_json = html.escape(json.dumps(json.loads(result.scenario.to_json()), indent=2))
-    desc = "".join(f"<li>{html.escape(x)}</li>" for x in _describe(result, city))
+    desc = "".join(f"<li>{html.escape(x)}</li>" for x in describe(result, city))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>What if… {html.escape(city.name)}: scenario report</title>

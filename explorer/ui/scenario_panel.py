@@ -21,7 +21,7 @@ MAX_UPLOAD_BYTES = 64_000
 
 
 @st.cache_data(show_spinner=False)
-def _roads(slug: str, source: str):
+def cached_roads(slug: str, source: str):
     city = cached_city(slug)
     paths = road_paths(city, source)
     return paths, road_sensor_index(city, paths)
@@ -73,7 +73,7 @@ def selected_sensor(city: City, result: ScenarioResult) -> str:
 def map_panel(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
     """The map, its time slider and play button. Reruns alone: the generator is never called here."""
     horizon = len(result.times)
-    paths, road_index = _roads(city.slug, "layer")
+    paths, road_index = cached_roads(city.slug, "layer")
     controls = st.columns([1, 5, 1])
     three_d = controls[0].toggle("3D", value=True, key="sc_3d")
     hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour",
