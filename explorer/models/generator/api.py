@@ -284,7 +284,12 @@ def generate(
     fields = residual_from_deviation(fields, mu_w[None], sd_w[None], bundle.domain)
     r = bundle.sample_residuals(calendar_features(hours, dows, hols), fields, seed, n_samples)
     r_base = bundle.alpha * r[0]
-    r_scen = r_base + (r[1] - r[0]) if scenario.events else r_base
+    effect = r[1] - r[0] if scenario.events else 0.0
+    if scenario.events and bundle.domain == "speed":
+        # "percent slower" applies to the sample's own baseline, not to the usual (profile) speed
+        own = np.maximum(mu_w + sd_w * r_base, 0.0) / np.maximum(mu_w, 1.0)
+        effect = effect * np.clip(own, 0.0, 2.0)
+    r_scen = r_base + effect
     # calibration scales the baseline spread only; the event effect (difference) is kept as generated
     h = scenario.horizon_hours
     base = inverse(mu_w + sd_w * r_base, bundle.domain)[:, :h]

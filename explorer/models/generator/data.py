@@ -107,7 +107,8 @@ def as_view(city: Any) -> CityView:
         adjacency=np.asarray(city.adjacency, np.float32),
         data_hash=str(city.data_hash),
         domain=dom,
-        unit="mph" if dom == "speed" else "people/h",
+        unit=str(getattr(getattr(getattr(city, "manifest", None), "series", None), "unit", "")
+                 or ("mph" if dom == "speed" else "people/h")),
         zones=getattr(city, "zones", None),
         city=city,
     )

@@ -51,6 +51,7 @@ class GeneratorConfig:
     lr: float = 2e-4
     gp_weight: float = 10.0
     aux_weight: float = 20.0
+    quantile_weight: float = 5.0
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
