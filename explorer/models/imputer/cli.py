@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -23,9 +22,19 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", category=UserWarning)
 
 
-def _command() -> str:
-    return "explorer impute " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "impute" not in sys.argv[1:2] \
-        else "explorer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+def _command(ctx: typer.Context) -> str:
+    """The command line that reproduces this call, rebuilt from the parsed options."""
+    parts = ["explorer", "impute", ctx.info_name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        flag = param.opts[0] if param.opts else ""
+        if value is None or value is False:
+            continue
+        if value is True:
+            parts.append(flag)
+        else:
+            parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
 
 
 def _eval_record_path(city: Any) -> Path:
@@ -34,6 +43,7 @@ def _eval_record_path(city: Any) -> Path:
 
 @app.command()
 def train(
+    ctx: typer.Context,
     city: str = typer.Option(..., "--city", help="City slug or folder."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Tiny data, a few steps: exercises the real loop."),
     epochs: float | None = typer.Option(None, help="Passes over the training windows (else --steps)."),
@@ -68,29 +78,34 @@ def train(
     model_cfg = {"hidden": 8, "n_neighbours": 4} if dry_run else None
     model, info = train_model(series, model_cfg, cfg)
     typer.echo(f"trained in {info['train_s']:.0f} s on {info['device']}; best validation MAE {info['val_mae']:.4f}")
-    metrics: dict[str, Any] = {"val_mae": info["val_mae"]}
-    if test_metrics:
-        for protocol in ("point", "block"):
-            data = prepare(series, protocol, cfg.mask_seed)
-            pred, _, infer_s = run_stcvae(series, data, 0, seed, model=model, train_s=info["train_s"])
-            b = data.bounds[1]
-            full = data.target.copy()
-            full[b:] = pred
-            metrics[protocol] = {k: round(v, 4) for k, v in all_metrics(full, data.target, data.scored()).items()}
-            metrics[protocol]["infer_s"] = round(infer_s, 1)
-            typer.echo(f"test {protocol}: {metrics[protocol]}")
-    meta = {"metrics": metrics, "command": _command(),
+    metrics: dict[str, Any] = {"val_mae": info["val_mae"], "mask_seed": cfg.mask_seed}
+    meta = {"metrics": metrics, "command": _command(ctx),
             "config": {"train": info["train_config"], "mask_seed": cfg.mask_seed, "split": [0.7, 0.1, 0.2]},
             "training": {k: v for k, v in info.items() if k != "train_config"}}
     if dry_run and out is None:
         typer.echo("dry run: no checkpoint written (pass --out to write one)")
+    else:  # write now, so that a long test pass cannot lose the trained weights
+        path = save_imputer(model, c, meta, out)
+        typer.echo(f"wrote {path} and {path.with_suffix('.json')}")
+    if not test_metrics:
         return
-    path = save_imputer(model, c, meta, out)
-    typer.echo(f"wrote {path} and {path.with_suffix('.json')}")
+    for protocol in ("point", "block"):
+        data = prepare(series, protocol, cfg.mask_seed)
+        pred, _, infer_s = run_stcvae(series, data, 0, seed, model=model, train_s=info["train_s"])
+        b = data.bounds[1]
+        full = data.target.copy()
+        full[b:] = pred
+        metrics[protocol] = {k: round(v, 4) for k, v in all_metrics(full, data.target, data.scored()).items()}
+        metrics[protocol]["infer_s"] = round(infer_s, 1)
+        typer.echo(f"test {protocol}: {metrics[protocol]}")
+    if not (dry_run and out is None):
+        path = save_imputer(model, c, meta, out)
+        typer.echo(f"added test metrics to {path.with_suffix('.json')}")
 
 
 @app.command("eval")
 def eval_cmd(
+    ctx: typer.Context,
     city: str = typer.Option(..., "--city", help="City slug or folder."),
     protocol: str = typer.Option("point", help="point or block."),
     seeds: int = typer.Option(1, help="Training seeds of the learned methods (mean ± std)."),
@@ -101,6 +116,9 @@ def eval_cmd(
     peer_epochs: int = typer.Option(5, help="Training epochs of PyPOTS BRITS and SAITS."),
     steps: int = typer.Option(3000, help="Steps for this model when it is trained here (seeds > 0, --retrain)."),
     retrain: bool = typer.Option(False, help="Train this model here even when a checkpoint exists."),
+    recompute: bool = typer.Option(False, help="Predict with the checkpoint even when its JSON holds test metrics."),
+    cache: Path | None = typer.Option(Path("artifacts/imputer_peers"),
+                                      help="Where fitted PyPOTS peers are kept and reused across protocols."),
     record: bool = typer.Option(False, help="Store the results in the city's models/imputer.eval.json."),
     markdown: Path | None = typer.Option(None, help="Regenerate a markdown table from all recorded results."),
 ) -> None:
@@ -109,25 +127,31 @@ def eval_cmd(
     from explorer.cities import load_city
     from explorer.errors import CheckpointError
     from explorer.models.imputer.evaluate import QUICK, Budget, evaluate
+    from explorer.models.imputer.masks import DEFAULT_SEED
     from explorer.models.imputer.store import load_imputer
 
     if protocol not in ("point", "block"):
         raise typer.BadParameter("protocol must be 'point' or 'block'")
     c = load_city(city)
     budget = QUICK if quick else Budget(stcvae_steps=steps, peer_epochs=peer_epochs)
-    trained, trained_s, source = None, None, "trained here"
+    trained, trained_s, trained_metrics, source = None, None, None, "trained here"
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
     if "stcvae" in chosen and not quick and not retrain:
         try:
             trained, meta = load_imputer(c)
             trained_s = float(meta["training"]["train_s"])
             source = f"committed checkpoint ({meta['created']})"
+            stored = meta.get("metrics", {})
+            if not recompute and protocol in stored and stored.get("mask_seed") == DEFAULT_SEED:
+                trained_metrics = stored[protocol]
+                source += ", test metrics from its metadata"
         except (CheckpointError, KeyError) as exc:
             typer.echo(f"no usable checkpoint, training here: {exc}", err=True)
     log = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
     t0 = time.perf_counter()
     results = evaluate(c.series, c.adjacency, protocol, seeds=seeds, budget=budget, methods=chosen,  # type: ignore[arg-type]
-                       trained=trained, trained_s=trained_s, log=log)
+                       trained=trained, trained_s=trained_s, trained_metrics=trained_metrics,
+                       cache_dir=None if quick else cache, log=log)
     if as_json:
         typer.echo(json.dumps({k: {m: round(v[m], 4) for m in ("mae", "mse", "mre", "train_s", "infer_s")}
                                for k, v in results.items()}, indent=2))
@@ -141,7 +165,7 @@ def eval_cmd(
 
         rec = json.loads(path.read_text()) if path.is_file() else {}
         rec[protocol] = {"results": results, "seeds": seeds, "quick": quick, "peer_epochs": budget.peer_epochs,
-                         "stcvae": source, "data_hash": c.data_hash, "command": _command(),
+                         "stcvae": source, "data_hash": c.data_hash, "command": _command(ctx),
                          "wall_s": round(time.perf_counter() - t0, 1)}
         atomic_write_text(path, json.dumps(rec, indent=2, sort_keys=True) + "\n")
         log(f"recorded in {path}")

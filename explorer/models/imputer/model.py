@@ -245,5 +245,5 @@ def time_features(index: Any, freq_seconds: float, slots_per_day: int) -> tuple[
     idx = pd.DatetimeIndex(index)
     secs = idx.hour * 3600 + idx.minute * 60 + idx.second
     slot = (np.asarray(secs) // max(int(freq_seconds), 1)).astype(np.int64) % slots_per_day
-    daytype = (np.asarray(idx.dayofweek) >= 5).astype(np.int64)
+    daytype = (np.asarray(idx.day_of_week) >= 5).astype(np.int64)
     return slot, daytype

@@ -145,7 +145,7 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     best: tuple[float, dict[str, torch.Tensor] | None, int] = (float("inf"), None, 0)
     history: list[dict[str, float]] = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     bar = tqdm(range(cfg.steps), desc="train imputer", disable=not progress, dynamic_ncols=True)
     stopped_early = False
     for step in bar:
@@ -185,6 +185,7 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
     model.to("cpu").eval()
     info = {
         "train_s": round(train_s, 1),
+        "cpu_s": round(time.process_time() - c0, 1),
         "device": str(device),
         "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "best_step": best[2],

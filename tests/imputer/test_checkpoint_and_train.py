@@ -1,0 +1,74 @@
+"""Dry-run training through the CLI, checkpoint round trip, refusal of mismatched checkpoints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from explorer.errors import CheckpointError
+from explorer.models.imputer.cli import DRY_SENSORS, DRY_STEPS, app
+from explorer.models.imputer.infer import predict
+from explorer.models.imputer.model import time_features
+from explorer.models.imputer.store import load_imputer
+
+
+@pytest.fixture(scope="module")
+def dry_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("ckpt") / "imputer"
+    result = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", "--threads", "1",
+                                      "--out", str(base)])
+    assert result.exit_code == 0, result.output
+    return base
+
+
+def test_dry_run_writes_self_describing_checkpoint(dry_checkpoint: Path, melbourne) -> None:
+    meta = json.loads(dry_checkpoint.with_suffix(".json").read_text())
+    assert meta["kind"] == "imputer" and meta["city"] == "melbourne"
+    assert meta["data_hash"] == melbourne.data_hash
+    assert "--dry-run" in meta["command"]
+    assert meta["config"]["model"]["n_nodes"] == DRY_SENSORS
+    assert set(meta["metrics"]) >= {"val_mae", "point", "block"}
+    assert meta["metrics"]["point"]["mae"] > 0
+
+
+def test_round_trip_gives_identical_predictions(dry_checkpoint: Path, melbourne) -> None:
+    model, _ = load_imputer(melbourne, dry_checkpoint)
+    again, _ = load_imputer(melbourne, dry_checkpoint)
+    x = melbourne.series.iloc[:DRY_STEPS, :DRY_SENSORS].to_numpy(np.float32)
+    slot, daytype = time_features(melbourne.series.index[:DRY_STEPS], 3600, 24)
+    a = predict(model, x, slot, daytype, start=0, stop=96, stride=4)
+    b = predict(again, x, slot, daytype, start=0, stop=96, stride=4)
+    assert a.shape == (96, DRY_SENSORS) and np.isfinite(a).all()
+    np.testing.assert_array_equal(a, b)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, again.state_dict()[name]), name
+
+
+def test_refuses_another_city(dry_checkpoint: Path, los_angeles) -> None:
+    with pytest.raises(CheckpointError, match="trained for city 'melbourne'"):
+        load_imputer(los_angeles, dry_checkpoint)
+
+
+def test_refuses_altered_weights(dry_checkpoint: Path, melbourne, tmp_path: Path) -> None:
+    base = tmp_path / "imputer"
+    blob = bytearray(dry_checkpoint.with_suffix(".safetensors").read_bytes())
+    blob[-5] ^= 0xFF
+    base.with_suffix(".safetensors").write_bytes(bytes(blob))
+    base.with_suffix(".json").write_text(dry_checkpoint.with_suffix(".json").read_text())
+    with pytest.raises(CheckpointError, match="altered"):
+        load_imputer(melbourne, base)
+
+
+def test_refuses_config_that_does_not_fit(dry_checkpoint: Path, melbourne, tmp_path: Path) -> None:
+    base = tmp_path / "imputer"
+    meta = json.loads(dry_checkpoint.with_suffix(".json").read_text())
+    meta["config"]["model"]["hidden"] = 64
+    base.with_suffix(".safetensors").write_bytes(dry_checkpoint.with_suffix(".safetensors").read_bytes())
+    base.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_imputer(melbourne, base)

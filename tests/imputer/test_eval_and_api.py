@@ -1,0 +1,65 @@
+"""The quick evaluation path (all six methods) and the app-facing impute()."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from explorer.models.imputer.api import impute
+from explorer.models.imputer.cli import app
+from explorer.models.imputer.model import ImputerConfig, STImputer
+
+
+def test_quick_eval_prints_every_method_as_json() -> None:
+    methods = ["mean", "interpolation", "knn", "stcvae"]
+    try:
+        import pypots  # noqa: F401
+
+        methods += ["brits", "saits"]
+    except ImportError:
+        pass
+    result = CliRunner().invoke(app, ["eval", "--city", "melbourne", "--protocol", "block", "--quick", "--json",
+                                      "--methods", ",".join(methods)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout[result.stdout.index("{"):])
+    assert sorted(out) == sorted(methods)
+    for name, r in out.items():
+        assert set(r) == {"mae", "mse", "mre", "train_s", "infer_s"}
+        assert np.isfinite(r["mae"]) and r["mae"] > 0, name
+    assert out["interpolation"]["mae"] < out["mean"]["mae"]
+
+
+def test_impute_fills_only_gaps_inside_active_spans(melbourne) -> None:
+    series = melbourne.series
+    model = STImputer(ImputerConfig(n_nodes=series.shape[1], slots_per_day=24, hidden=8, n_neighbours=4))
+    spans = melbourne.active_spans()
+    late = spans["first"].idxmax()  # the counter installed last
+    start = spans.loc[late, "first"] - 3 * melbourne.freq * 24
+    end = start + 7 * melbourne.freq * 24
+    res = impute(melbourne, n_samples=4, seed=1, start=start, end=end, model=model, meta={})
+    obs = res.observed.to_numpy()
+    imputed = res.imputed.to_numpy()
+    assert res.mean.shape == obs.shape == imputed.shape
+    assert not (imputed & ~np.isnan(obs)).any()  # measured values are never marked imputed
+    np.testing.assert_array_equal(res.mean.to_numpy()[~np.isnan(obs)], obs[~np.isnan(obs)])
+    before = res.observed.index < spans.loc[late, "first"]
+    assert not imputed[before, list(series.columns).index(late)].any()  # not filled before installation
+    assert np.isnan(res.mean[late].to_numpy()[before]).all()
+    assert not imputed.all()
+
+    gaps = melbourne.active_mask().to_numpy() & series.isna().to_numpy()
+    first_gap = series.index[np.flatnonzero(gaps.any(axis=1))[0]]
+    res = impute(melbourne, n_samples=4, seed=1, start=first_gap - 24 * melbourne.freq,
+                 end=first_gap + 48 * melbourne.freq, model=model, meta={})
+    imputed = res.imputed.to_numpy()
+    assert imputed.any()
+    lo, mid, hi = (f.to_numpy()[imputed] for f in (res.p10, res.mean, res.p90))
+    assert (lo <= mid).all() and (mid <= hi).all() and (lo < hi).any()
+    again = impute(melbourne, n_samples=4, seed=1, start=res.mean.index[0], end=res.mean.index[-1], model=model,
+                   meta={})
+    np.testing.assert_array_equal(res.p90.to_numpy(), again.p90.to_numpy())
+    with pytest.raises(ValueError, match="n_samples"):
+        impute(melbourne, n_samples=0, model=model, meta={})
