@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.render.scenario import VIEWS, Summary, headline_cards, series_figure
+from explorer.render.scenario import VIEWS, Summary, headline_cards, peak_place, series_figure
 from explorer.share import SharedRun, encode
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import controls
@@ -28,6 +28,7 @@ st.title(f"What if… {city.name}")
 cards = headline_cards(result, city)
 for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
     col.metric(label, value, help=help_text)
+st.markdown(peak_place(result, city) if scenario.events else "")
 if not scenario.events:
     st.info("No event yet: the maps show what the model expects on this day. Add an event in the sidebar.")
 

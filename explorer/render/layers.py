@@ -97,7 +97,7 @@ def view_for(city: City, pitch: float = 0, bearing: float = 0) -> pdk.ViewState:
     """A view that fits the city's sensors (stable for a city, so the map does not jump on reruns)."""
     minx, miny, maxx, maxy = city.sensors.total_bounds
     span = max(maxx - minx, (maxy - miny) * 1.3, 1e-3)
-    zoom = float(np.clip(np.log2(420 / span), 3, 17))  # deck.gl: 512 px per 360 deg at zoom 0
+    zoom = float(np.clip(np.log2(330 / span), 3, 17))  # deck.gl: 512 px per 360 deg at zoom 0
     return pdk.ViewState(longitude=round((minx + maxx) / 2, 5), latitude=round((miny + maxy) / 2, 5),
                          zoom=round(zoom, 2), pitch=pitch, bearing=bearing)
 

@@ -180,14 +180,16 @@ def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, 
 
 
 def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, str]]:
-    """(label, value, help) for the headline metrics, in the domain's own terms."""
+    """(label, value, help) for the headline metrics, in the domain's own terms; values stay short."""
     h = result.headline
     labels = city.sensors.set_index("sensor_id")["label"]
     peak_place = str(labels.get(h["peak_sensor"], h["peak_sensor"]))
+    unit = result.unit
     cards = [
-        ("Peak change", f"{h['peak_change']:+,.1f} {result.unit}",
-         f"{h['peak_change_percent']:+.0f} % at {peak_place}, {h['peak_time'][-8:-3]} (median of samples)"),
-        ("Where", peak_place, f"sensor {h['peak_sensor']}"),
+        (f"Peak change ({unit})", f"{h['peak_change']:+,.0f}" if abs(h["peak_change"]) >= 100
+         else f"{h['peak_change']:+,.1f}",
+         f"{h['peak_change_percent']:+.0f} % at {peak_place} (sensor {h['peak_sensor']}), "
+         f"{h['peak_time'][-8:-3]}; median of samples"),
         ("Sensors affected", f"{h['sensors_affected']} of {len(result.sensor_ids)}",
          "sensors whose median change passes the domain's threshold at some hour"),
     ]
@@ -196,6 +198,13 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
         cards.append(("Extra pedestrian-hours", f"{mid:,.0f}", f"P10–P90: {lo:,.0f} to {hi:,.0f}"))
     else:
         lo, mid, hi = h["delay_min_per_mile_sensor_hours_p10_p50_p90"]
-        cards.append(("Extra delay", f"{mid:,.0f} min/mile·h",
+        cards.append(("Extra delay (min/mile·h)", f"{mid:,.0f}",
                       f"extra minutes per mile summed over sensor-hours; P10–P90: {lo:,.0f} to {hi:,.0f}"))
     return cards
+
+
+def peak_place(result: ScenarioResult, city: City) -> str:
+    """Where the change peaks, in words."""
+    h = result.headline
+    label = city.sensors.set_index("sensor_id")["label"].get(h["peak_sensor"], h["peak_sensor"])
+    return f"Largest change at **{label}** (sensor {h['peak_sensor']}) at {h['peak_time'][-8:-3]}."

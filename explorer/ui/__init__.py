@@ -1,1 +1,1 @@
-"""The only streamlit code outside pages/: caching, shared widgets, theme, error display."""
+"""The only streamlit code outside app_pages/: caching, shared widgets, theme, error display."""

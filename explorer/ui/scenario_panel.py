@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from explorer.cities import City
@@ -69,42 +67,56 @@ def selected_sensor(city: City, result: ScenarioResult) -> str:
     return result.headline["peak_sensor"]
 
 
-@st.fragment
+PLAY_STEP_S = 0.9
+
+
 def map_panel(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
-    """The map, its time slider and play button. Reruns alone: the generator is never called here."""
+    """The map, its time slider and play button, in a fragment that reruns alone (never the generator).
+
+    While playing, the fragment reruns itself every PLAY_STEP_S seconds and advances the hour.
+    """
+    playing = bool(st.session_state.get("sc_playing"))
+    st.fragment(run_every=PLAY_STEP_S if playing else None)(_map_body)(city, result, summary, view, workshop,
+                                                                       sensor)
+
+
+def _map_body(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
+    ss = st.session_state
     horizon = len(result.times)
+    ss.sc_hour = min(int(ss.get("sc_hour", 0)), horizon - 1)
+    if ss.get("sc_playing"):
+        if ss.sc_hour >= horizon - 1:
+            ss.sc_playing = False
+            st.rerun()  # a full rerun drops the timer
+        ss.sc_hour += 1
     paths, road_index = cached_roads(city.slug, "layer")
     controls = st.columns([1, 5, 1])
     three_d = controls[0].toggle("3D", value=True, key="sc_3d")
-    hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour",
-                              format="+%d h", help=f"Hours after {result.times[0]:%a %H:%M}")
-    play = controls[2].button("▶ Play", key="sc_play", use_container_width=True)
-    height = 720 if workshop else 600
+    hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour", format="+%d h",
+                              help=f"Hours after {result.times[0]:%a %H:%M}", disabled=bool(ss.get("sc_playing")))
+    if ss.get("sc_playing"):
+        if controls[2].button("⏸ Pause", key="sc_pause", use_container_width=True):
+            ss.sc_playing = False
+            st.rerun()
+    elif controls[2].button("▶ Play", key="sc_play", use_container_width=True):
+        ss.sc_playing = True
+        if ss.sc_hour >= horizon - 1:
+            ss.sc_hour = 0
+        st.rerun()
     legend = scenario_legend(result, summary, view, city.manifest.series.value_name)
-    if workshop:
-        map_col, legend_col = st.container(), st.container()
-    else:
-        map_col, legend_col = st.columns([4, 1])
+    map_col, legend_col = (st.container(), st.container()) if workshop else st.columns([4, 1])
     with legend_col:
         st.markdown(legend, unsafe_allow_html=True)  # built by the library; all text escaped
-        stamp = st.empty()
-    with map_col:
-        slot = st.empty()
-    if play:
-        for h in range(horizon):
-            stamp.markdown(f"**{result.times[h]:%a %H:%M}**")
-            frame = sensor_frame(city, result, summary, h, view)
-            slot.pydeck_chart(scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height,
-                                            selected=sensor))
-            time.sleep(0.6)
-    stamp.markdown(f"**{result.times[hour]:%a %H:%M}**")
+        st.markdown(f"**{result.times[hour]:%a %H:%M}**")
     frame = sensor_frame(city, result, summary, hour, view)
-    deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height, selected=sensor)
-    event = slot.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="sc_map")
+    deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=720 if workshop else 600,
+                         selected=sensor)
+    with map_col:
+        event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="sc_map")
     objs = (event or {}).get("selection", {}).get("objects", {}).get("sensors", [])
-    if objs and objs[0].get("sensor_id") != st.session_state.get("sc_selected"):
-        st.session_state.sc_selected = objs[0]["sensor_id"]
-        st.session_state.sc_pending_place = f"s:{objs[0]['sensor_id']}"
+    if objs and objs[0].get("sensor_id") != ss.get("sc_selected"):
+        ss.sc_selected = objs[0]["sensor_id"]
+        ss.sc_pending_place = f"s:{objs[0]['sensor_id']}"
         st.rerun()
 
 

@@ -10,12 +10,16 @@ from PIL import Image
 BACKGROUND = (255, 255, 255)  # the page behind the transparent deck canvas
 
 
-def wait_ready(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app has finished running its script."""
+def wait_ready(page, timeout_ms: int = 90_000, selector: str | None = None) -> None:
+    """Wait until the app has finished running its script (and ``selector`` is on the page)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=timeout_ms)
-    page.wait_for_timeout(500)
+    if selector:
+        page.wait_for_selector(selector, timeout=timeout_ms)
+    idle = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                    && !document.querySelector('[data-testid="stSpinner"]')"""
+    for _ in range(2):  # idle twice, a second apart: a rerun may start just after the first check
+        page.wait_for_function(idle, timeout=timeout_ms)
+        page.wait_for_timeout(1000)
 
 
 def exception_boxes(page) -> list[str]:

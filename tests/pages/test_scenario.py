@@ -16,8 +16,8 @@ from explorer.share import SharedRun, encode
 from tests.generator_fixture import trained_generator
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "scenario.py")
-COMPARE = str(ROOT / "pages" / "compare.py")
+PAGE = str(ROOT / "app_pages" / "scenario.py")
+COMPARE = str(ROOT / "app_pages" / "compare.py")
 
 
 def _deck(at, i: int = 0) -> dict:
@@ -103,7 +103,7 @@ def test_shared_link_reproduces_numbers(la_page):
 
     city = load_city("los-angeles")
     direct = generate(city, sc, 32, 11, model=trained_generator(city))
-    assert _metrics(at)["Peak change"] == f"{direct.headline['peak_change']:+,.1f} mph"
+    assert _metrics(at)["Peak change (mph)"] == f"{direct.headline['peak_change']:+,.1f}"
 
 
 def test_bad_link_falls_back_with_a_warning():
@@ -142,4 +142,4 @@ def test_tour_and_compare():
     cmp.run()
     assert not cmp.exception
     assert len(cmp.get("deck_gl_json_chart")) == 2
-    assert sum(m.label == "Peak change" for m in cmp.metric) == 2
+    assert sum(m.label == "Peak change (people/hour)" for m in cmp.metric) == 2

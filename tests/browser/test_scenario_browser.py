@@ -1,0 +1,104 @@
+"""The What-if page in a real browser: sliders change the map's pixels, links reproduce numbers,
+playback animates, and workshop mode fits a projector at 1280x720 and 1920x1080."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.scenarios.schema import Scenario
+from explorer.share import SharedRun, encode
+from tests.browser.helpers import drawn_fraction, exception_boxes, map_pixels, wait_ready
+
+pytestmark = pytest.mark.browser
+
+EVENT = Scenario.model_validate({
+    "city": "melbourne", "day": {"day_of_week": 4}, "start_hour": 16, "horizon_hours": 6,
+    "events": [{"place": {"sensor_id": "4"}, "magnitude": 20000, "unit": "people", "start_offset_hours": 2,
+                "duration_hours": 3, "reach_km": 0.4}]})
+
+
+def _link(app_url: str, extra: str = "") -> str:
+    q = "&".join(f"{k}={v}" for k, v in encode(SharedRun(EVENT, 3, 32, "")).items())
+    return f"{app_url}/scenario?{q}{extra}"
+
+
+METRIC = '[data-testid="stMetricValue"]'
+
+
+def _metrics(page) -> list[str]:
+    return [e.inner_text() for e in page.query_selector_all('[data-testid="stMetricValue"]')]
+
+
+def _press_slider(page, label: str, key: str, times: int) -> None:
+    slider = page.get_by_role("slider", name=label, exact=True).first
+    slider.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def test_hour_slider_changes_the_map(page, app_url, shots):
+    page.goto(_link(app_url))
+    wait_ready(page, selector=METRIC)
+    assert exception_boxes(page) == []
+    before = map_pixels(page)
+    assert drawn_fraction(before) > 0.02
+    page.screenshot(path=str(shots / "scenario-melbourne-hour0.png"))
+    _press_slider(page, "Hour Hour", "ArrowRight", 3)  # into the event
+    wait_ready(page, selector=METRIC)
+    after = map_pixels(page)
+    page.screenshot(path=str(shots / "scenario-melbourne-hour3.png"))
+    changed = (np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 30).mean()
+    assert changed > 0.002, f"only {changed:.4%} of the map's pixels changed"
+    assert exception_boxes(page) == []
+
+
+def test_shared_link_gives_same_numbers_in_a_fresh_browser(browser, page, app_url):
+    page.goto(_link(app_url))
+    wait_ready(page, selector=METRIC)
+    first = _metrics(page)
+    url = page.url
+    assert "s=" in url and "seed=3" in url
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = ctx.new_page()
+    other.goto(url)
+    wait_ready(other, selector=METRIC)
+    assert _metrics(other) == first
+    assert len(first) == 3
+    ctx.close()
+
+
+def test_play_animates_the_horizon(page, app_url):
+    page.goto(_link(app_url))
+    wait_ready(page, selector=METRIC)
+    page.get_by_role("button", name="▶ Play").click()
+    seen = []
+    for _ in range(10):
+        page.wait_for_timeout(700)
+        seen += [e.inner_text() for e in page.query_selector_all("strong") if e.inner_text().startswith("Fri ")]
+    assert {"Fri 17:00", "Fri 19:00", "Fri 21:00"} <= set(seen), seen
+    wait_ready(page)
+    assert page.get_by_role("button", name="▶ Play").count() == 1  # stopped at the end of the horizon
+    assert exception_boxes(page) == []
+
+
+@pytest.mark.parametrize(("w", "h"), [(1280, 720), (1920, 1080)])
+def test_workshop_mode_fits_the_projector(browser, app_url, shots, w, h):
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    page = ctx.new_page()
+    page.goto(_link(app_url, "&workshop=1"))
+    wait_ready(page, selector=METRIC)
+    assert exception_boxes(page) == []
+    pixels = map_pixels(page)
+    page.screenshot(path=str(shots / f"workshop-{w}x{h}.png"))
+    assert drawn_fraction(pixels) > 0.02
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than the screen"
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"] div, h1')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    assert cut == [], f"text cut off: {cut}"
+    big = page.evaluate("""() => parseFloat(getComputedStyle(
+        document.querySelector('[data-testid="stMetricValue"]')).fontSize)""")
+    assert big >= 36
+    assert page.get_by_text("Advanced").count() == 0
+    ctx.close()
