@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Urban what-if explorer", page_icon="🏙️", layout="wide")
+st.set_page_config(page_title="Urban what-if explorer", page_icon=":material/location_city:", layout="wide")
 
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon="🗺️", default=True),
-    st.Page("app_pages/scenario.py", title="What if", icon="🎛️"),
-    st.Page("app_pages/compare.py", title="Compare", icon="⚖️"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/map:", default=True),
+    st.Page("app_pages/scenario.py", title="What if", icon=":material/tune:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("app_pages/health.py", title="Data health", icon=":material/monitor_heart:"),
+    st.Page("app_pages/model_card.py", title="Model card", icon=":material/badge:"),
 ]
 st.navigation(pages).run()

@@ -20,3 +20,21 @@ def test_home_draws_every_layer(page, app_url, shots, city, sensors):
     body = page.inner_text("body")
     assert str(sensors) in body
     assert "Legend" in body or "legend" in page.content()
+
+
+@pytest.mark.parametrize(("path", "has_map", "text"), [
+    ("scenario?city=los-angeles", True, "What if… Los Angeles"),
+    ("compare?city=los-angeles", False, "Compare scenarios"),
+    ("health?city=melbourne", False, "Data health: Melbourne"),
+    ("model_card?city=los-angeles", False, "Model card: Los Angeles"),
+])
+def test_every_page_opens(page, app_url, shots, path, has_map, text):
+    page.goto(f"{app_url}/{path}")
+    wait_ready(page, selector="h1")
+    page.wait_for_selector(f"text={text}", timeout=90_000)
+    wait_ready(page)
+    assert exception_boxes(page) == []
+    assert not page.query_selector('[data-testid="stAlertContainer"] >> text=/error/i')
+    if has_map:
+        assert drawn_fraction(map_pixels(page)) > 0.02
+    page.screenshot(path=str(shots / f"page-{path.split('?')[0]}.png"), full_page=True)

@@ -1,0 +1,85 @@
+"""Data health figures: where readings are missing, and observed against imputed values with bands.
+
+Imputed values never look like measured ones: measured are solid blue dots and lines, imputed are
+orange, dashed, with their P10–P90 band, and their hover text says "imputed".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+if TYPE_CHECKING:
+    from explorer.cities import City
+    from explorer.models.imputer.api import ImputationResult
+
+MEASURED = "rgb(11,92,173)"
+IMPUTED = "rgb(230,120,20)"
+
+
+def missing_table(city: City) -> pd.DataFrame:
+    """Per sensor: share missing inside its active span, and days before it started reporting."""
+    active = city.active_mask()
+    missing = city.series.isna() & active
+    spans = city.active_spans()
+    labels = city.sensors.set_index("sensor_id")["label"]
+    return pd.DataFrame({
+        "sensor_id": city.series.columns,
+        "label": labels.reindex(city.series.columns).to_numpy(),
+        "missing_in_span": (missing.sum() / active.sum().clip(lower=1)).to_numpy(),
+        "first": spans["first"].to_numpy(),
+        "last": spans["last"].to_numpy(),
+    }).sort_values("missing_in_span", ascending=False, ignore_index=True)
+
+
+def missing_by_sensor_figure(city: City, top: int = 40) -> go.Figure:
+    t = missing_table(city).head(top)
+    fig = go.Figure(go.Bar(x=t["missing_in_span"] * 100, y=t["label"] + " (" + t["sensor_id"] + ")",
+                           orientation="h", marker_color=MEASURED,
+                           hovertemplate="%{y}<br>%{x:.1f}% missing while installed<extra></extra>"))
+    fig.update_layout(title=f"Share of readings missing while installed (worst {len(t)} sensors)",
+                      xaxis={"title": "% missing"}, yaxis={"autorange": "reversed"}, height=max(360, 18 * len(t)),
+                      margin={"l": 220, "r": 20, "t": 50, "b": 40}, font={"size": 14})
+    return fig
+
+
+def missing_over_time_figure(city: City) -> go.Figure:
+    """Daily share missing per sensor; days before a sensor was installed are shown apart."""
+    active = city.active_mask()
+    miss = (city.series.isna() & active).groupby(city.series.index.normalize()).mean()
+    installed = active.groupby(city.series.index.normalize()).mean() > 0
+    z = np.where(installed.to_numpy(), miss.to_numpy() * 100, np.nan).T
+    fig = go.Figure(go.Heatmap(z=z, x=miss.index, y=list(city.series.columns), colorscale="Cividis", zmin=0, zmax=100,
+                               colorbar={"title": "% missing"},
+                               hovertemplate="sensor %{y}<br>%{x|%Y-%m-%d}: %{z:.0f}% missing<extra></extra>"))
+    fig.update_layout(title="Missing readings by day (blank = not installed yet)", height=460,
+                      yaxis={"title": "sensor", "showticklabels": len(city.series.columns) <= 60},
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40}, font={"size": 14})
+    return fig
+
+
+def imputed_series_figure(result: ImputationResult, sensor: str, value_name: str, unit: str) -> go.Figure:
+    """Observed readings against imputed ones, with the imputer's P10–P90 band over the gaps."""
+    obs = result.observed[sensor]
+    imp = result.imputed[sensor].to_numpy()
+    x = result.observed.index
+    mean = result.mean[sensor].where(imp)
+    lo, hi = result.p10[sensor].where(imp), result.p90[sensor].where(imp)
+    fig = go.Figure()
+    # the band only where imputed; gaps in the band's polygon are left open
+    fig.add_trace(go.Scatter(x=x, y=hi, line={"width": 0}, hoverinfo="skip", showlegend=False, connectgaps=False))
+    fig.add_trace(go.Scatter(x=x, y=lo, fill="tonexty", fillcolor="rgba(230,120,20,0.25)", line={"width": 0},
+                             name="Imputed P10–P90", hoverinfo="skip", connectgaps=False))
+    fig.add_trace(go.Scatter(x=x, y=obs, mode="lines+markers", name="Measured",
+                             line={"color": MEASURED, "width": 1.5}, marker={"size": 3},
+                             hovertemplate="%{x}<br>measured %{y:.1f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name="Imputed (model)",
+                             line={"color": IMPUTED, "width": 2, "dash": "dash"}, marker={"size": 5, "symbol": "x"},
+                             hovertemplate="%{x}<br>imputed %{y:.1f} (not measured)<extra></extra>"))
+    fig.update_layout(title=f"Sensor {sensor}: measured and imputed {value_name.lower()}", height=420,
+                      yaxis={"title": f"{value_name} ({unit})"}, legend={"orientation": "h", "y": -0.2},
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40}, font={"size": 14})
+    return fig
