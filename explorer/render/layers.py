@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
+from pydeck.bindings.json_tools import default_serialize
 
 from explorer.cities.graph import graph_edges
 
@@ -24,10 +26,22 @@ def _round_coords(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
     return shapely.set_precision(geom, 1e-5)
 
 
+_ZONE_MEMO: dict[tuple[int, float], list[dict]] = {}
+
+
 def zone_records(city: City, tolerance: float = 0.0003) -> list[dict]:
-    """Zones as GeoJSON features with ``name`` and ``zone_id`` properties."""
+    """Zones as GeoJSON features with ``name`` and ``zone_id`` properties (memoised per zones table)."""
     if city.zones is None:
         return []
+    key = (id(city.zones), tolerance)
+    if key not in _ZONE_MEMO:
+        if len(_ZONE_MEMO) > 16:
+            _ZONE_MEMO.clear()
+        _ZONE_MEMO[key] = _zone_records(city, tolerance)
+    return _ZONE_MEMO[key]
+
+
+def _zone_records(city: City, tolerance: float) -> list[dict]:
     geoms = _round_coords(city.zones.geometry.to_numpy(), tolerance)
     return [
         {"type": "Feature", "geometry": shapely.geometry.mapping(g),
@@ -36,10 +50,12 @@ def zone_records(city: City, tolerance: float = 0.0003) -> list[dict]:
     ]
 
 
-def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005) -> pd.DataFrame:
+def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005, min_length: float = 0.0
+               ) -> pd.DataFrame:
     """Road polylines as a frame with ``path`` (list of [lon, lat]) and ``name``.
 
-    ``source='graph'`` (or a city without roads) draws the sensor graph's strong edges instead.
+    ``source='graph'`` (or a city without roads) draws the sensor graph's strong edges instead. Parts shorter
+    than ``min_length`` degrees (ramps, slivers) are left out.
     """
     if source == "graph" or city.roads is None:
         edges = graph_edges(city.sensors, city.adjacency)
@@ -49,6 +65,9 @@ def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005) -> 
     parts = shapely.get_parts(geoms)
     counts = shapely.get_num_geometries(geoms)
     names = np.repeat(city.roads.get("name", pd.Series([""] * len(geoms))).to_numpy(), counts)
+    if min_length > 0:
+        keep = shapely.length(parts) >= min_length
+        parts, names = parts[keep], names[keep]
     paths = [shapely.get_coordinates(p).round(5).tolist() for p in parts]
     out = pd.DataFrame({"path": paths, "name": names})
     return out[out["path"].map(len) >= 2].reset_index(drop=True)
@@ -63,7 +82,7 @@ def zones_layer(city: City) -> pdk.Layer | None:
                      pickable=False)
 
 
-def roads_layer(paths: pd.DataFrame, colour: list[int] | str = ROAD_COLOUR, width: float = 2,
+def roads_layer(paths: pd.DataFrame | list[dict], colour: list[int] | str = ROAD_COLOUR, width: float = 2,
                 layer_id: str = "roads") -> pdk.Layer:
     return pdk.Layer("PathLayer", paths, id=layer_id, get_path="path", get_color=colour,
                      get_width=width * 15, width_min_pixels=width, width_max_pixels=width * 3, pickable=False,
@@ -102,6 +121,13 @@ def view_for(city: City, pitch: float = 0, bearing: float = 0) -> pdk.ViewState:
                          zoom=round(zoom, 2), pitch=pitch, bearing=bearing)
 
 
+class CompactDeck(pdk.Deck):
+    """A Deck whose JSON has no indentation: about half the bytes sent to the browser on every rerun."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
 def offline_deck(layers: list[pdk.Layer | None], view: pdk.ViewState, tooltip: dict | bool = True,
                  height: int = 560) -> pdk.Deck:
     """A Deck with no basemap provider: nothing is requested from outside the machine.
@@ -109,5 +135,5 @@ def offline_deck(layers: list[pdk.Layer | None], view: pdk.ViewState, tooltip: d
     ``map_style`` keeps pydeck's placeholder on purpose: Streamlit's frontend fetches a Carto style when
     ``map_style=None``, and fetches nothing when the placeholder is left with ``map_provider=None``.
     """
-    return pdk.Deck(layers=[layer for layer in layers if layer is not None], initial_view_state=view,
+    return CompactDeck(layers=[layer for layer in layers if layer is not None], initial_view_state=view,
                     map_provider=None, tooltip=tooltip, height=height)

@@ -115,8 +115,9 @@ def _radius_m(city: City) -> float:
 def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_index: np.ndarray, *,
                   three_d: bool = True, height_px: int = 600, selected: str | None = None) -> pdk.Deck:
     """Zones, roads coloured by their nearest sensor, and sensors as 3D columns or 2D dots."""
-    coloured = paths.assign(color=[frame["color"].iloc[i][:3] + [200] for i in road_index])
-    layers = [zones_layer(city), roads_layer(coloured, colour="color", width=3)]
+    rgb = np.asarray(frame["color"].tolist(), dtype=int)[:, :3][road_index]
+    roads = [{"path": p, "color": [*c, 200]} for p, c in zip(paths["path"].tolist(), rgb.tolist(), strict=True)]
+    layers = [zones_layer(city), roads_layer(roads, colour="color", width=3)]
     r = _radius_m(city)
     if three_d:
         layers.append(pdk.Layer(

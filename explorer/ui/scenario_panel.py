@@ -18,10 +18,14 @@ from explorer.ui.state import cached_city
 MAX_UPLOAD_BYTES = 64_000
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def cached_roads(slug: str, source: str):
+    """Road paths for scenario maps (ramps and slivers under ~300 m left out) and their nearest sensor.
+
+    Shared, read-only: cache_resource avoids copying thousands of paths on every fragment rerun.
+    """
     city = cached_city(slug)
-    paths = road_paths(city, source)
+    paths = road_paths(city, source, tolerance=0.0008, min_length=0.003)
     return paths, road_sensor_index(city, paths)
 
 
