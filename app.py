@@ -10,5 +10,6 @@ pages = [
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("app_pages/health.py", title="Data health", icon=":material/monitor_heart:"),
     st.Page("app_pages/model_card.py", title="Model card", icon=":material/badge:"),
+    st.Page("app_pages/ask.py", title="Ask the city", icon=":material/record_voice_over:"),
 ]
 st.navigation(pages).run()

@@ -602,8 +602,13 @@ def parse(text: str, city: Any, today: dt.date | None = None, *, use_llm: bool =
     return parse_offline(text, city, today)
 
 
-def differences(new: Scenario, current: Scenario | None) -> list[tuple[str, str, str]]:
-    """(field, current, new) for each field that differs between two scenarios (first event only)."""
+def differences(new: Scenario, current: Scenario | None,
+                names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(field, current, new) for each field that differs between two scenarios (first event only).
+
+    ``names`` maps 's:<sensor id>' / 'z:<zone id>' to readable labels.
+    """
+    names = names or {}
     def flat(sc: Scenario | None) -> dict[str, str]:
         if sc is None:
             return {}
@@ -613,7 +618,8 @@ def differences(new: Scenario, current: Scenario | None) -> list[tuple[str, str,
         if sc.events:
             e = sc.events[0]
             p = e.place
-            out |= {"place": f"sensor {p.sensor_id}" if p.sensor_id else f"zone {p.zone_id}" if p.zone_id
+            key = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}" if p.zone_id else ""
+            out |= {"place": names.get(key, key.replace("s:", "sensor ").replace("z:", "zone ")) if key
                     else f"{p.lat:.4f}, {p.lon:.4f}",
                     "size": f"{e.magnitude:g} {e.unit.replace('_', ' ')}",
                     "event hours": f"{(sc.start_hour + e.start_offset_hours) % 24}:00 for {e.duration_hours} h",

@@ -1,0 +1,115 @@
+"""Widgets of the citizen-voice pages: the parsed-scenario editor, the What-if scenario of this session,
+the workshop store (one per server) and an anonymous session hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import streamlit as st
+
+from explorer.cities import City
+from explorer.scenarios.schema import Scenario
+from explorer.ui.scenario_controls import DAYS, is_counts, place_options
+from explorer.voice.parser import ParseResult
+
+EDIT_KEYS = ("ask_dow", "ask_date", "ask_holiday", "ask_hour", "ask_duration", "ask_place", "ask_unit", "ask_mag",
+             "ask_reach")
+UNIT_LABELS = {"people": "extra people / hour", "percent": "% more than usual", "percent_slower": "% slower"}
+
+
+def load_parsed(city: City, res: ParseResult) -> None:
+    """Put a parsed scenario into the editor's widgets (before they are drawn)."""
+    ss = st.session_state
+    sc = res.scenario
+    if sc is None:
+        return
+    ss.ask_dow = sc.day.weekday
+    ss.ask_date = sc.day.date.isoformat() if sc.day.date else ""
+    ss.ask_holiday = bool(sc.day.holiday)
+    ev = sc.events[0]
+    ss.ask_hour = (sc.start_hour + ev.start_offset_hours) % 24
+    ss.ask_duration = ev.duration_hours
+    p = ev.place
+    ss.ask_place = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}"
+    ss.ask_unit = ev.unit
+    ss.ask_mag = float(ev.magnitude)
+    ss.ask_reach = float(ev.reach_km)
+
+
+def scenario_editor(city: City) -> Scenario:
+    """Editable fields of the parsed scenario; returns the (validated) edited scenario."""
+    ss = st.session_state
+    counts = is_counts(city)
+    c1, c2, c3 = st.columns(3)
+    dated = bool(ss.get("ask_date"))
+    if dated:
+        c1.text_input("Date", key="ask_date", disabled=True, help="A named day, read as this calendar date.")
+        dow = None
+    else:
+        dow = c1.selectbox("Day", range(7), format_func=DAYS.__getitem__, key="ask_dow")
+    holiday = c1.checkbox("Public holiday", key="ask_holiday")
+    hour = c2.number_input("Event starts at (hour)", 0, 23, step=1, key="ask_hour")
+    duration = c2.number_input("Lasts (hours)", 1, 12, step=1, key="ask_duration")
+    opts = place_options(city)
+    place = c3.selectbox("Place", list(opts), format_func=opts.get, key="ask_place")
+    units = ["people", "percent"] if counts else ["percent_slower"]
+    if ss.get("ask_unit") not in units:
+        ss.ask_unit = units[0]
+    unit = c3.selectbox("Size as", units, format_func=UNIT_LABELS.get, key="ask_unit")
+    hi = {"people": 50000.0, "percent": 1000.0, "percent_slower": 90.0}[unit]
+    ss.ask_mag = min(max(float(ss.get("ask_mag", 1.0)), 1.0), hi)
+    mag = c2.number_input(f"Size ({UNIT_LABELS[unit]})", 1.0, hi, key="ask_mag")
+    reach = c3.slider("Reach (km)", 0.0, 10.0, step=0.1, key="ask_reach")
+    return build_scenario(city, dow=dow, date=ss.get("ask_date") or None, holiday=holiday, hour=int(hour),
+                          duration=int(duration), place=place, unit=unit, magnitude=float(mag), reach=float(reach))
+
+
+def build_scenario(city: City, *, dow: int | None, date: str | None, holiday: bool, hour: int, duration: int,
+                   place: str, unit: str, magnitude: float, reach: float) -> Scenario:
+    """A scenario around one event at ``hour``: two hours of lead-in, three after (within 24 h)."""
+    lead = min(2, hour, 24 - duration)
+    kind, pid = place.split(":", 1)
+    day: dict[str, Any] = {"date": date} if date else {"day_of_week": dow}
+    return Scenario.model_validate({
+        "city": city.slug, "day": day | {"holiday": holiday}, "start_hour": hour - lead,
+        "horizon_hours": min(24, lead + duration + 3),
+        "events": [{"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": magnitude,
+                    "unit": unit, "start_offset_hours": lead, "duration_hours": duration, "reach_km": reach}]})
+
+
+def current_whatif(city: City) -> Scenario | None:
+    """The What-if page's scenario in this session (from its widget state), or None if it was not opened."""
+    ss = st.session_state
+    if ss.get("sc_city") != city.slug or "sc_dow" not in ss:
+        return None
+    try:
+        events = []
+        if ss.get("sc_has_event"):
+            kind, pid = str(ss.sc_place).split(":", 1)
+            events.append({"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": ss.sc_mag,
+                           "unit": ss.sc_unit, "start_offset_hours": ss.sc_offset,
+                           "duration_hours": ss.sc_duration, "reach_km": ss.sc_reach})
+        return Scenario.model_validate({"city": city.slug, "day": {"day_of_week": ss.sc_dow,
+                                                                   "holiday": ss.sc_holiday},
+                                        "start_hour": ss.sc_start, "horizon_hours": ss.sc_horizon,
+                                        "events": events})
+    except (ValueError, AttributeError):
+        return None
+
+
+def session_hash() -> str:
+    """An anonymous id of this browser session (a random token's hash; nothing personal)."""
+    ss = st.session_state
+    if "voice_token" not in ss:
+        ss.voice_token = secrets.token_hex(16)
+    return hashlib.sha256(("whatif-voice:" + ss.voice_token).encode()).hexdigest()[:32]
+
+
+@st.cache_resource(show_spinner=False)
+def cached_store(url: str | None = None):  # noqa: ANN201 (Store; imported lazily)
+    """One workshop store per server and database URL."""
+    from explorer.voice.store import Store
+
+    return Store(url)
