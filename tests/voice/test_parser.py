@@ -1,0 +1,193 @@
+"""Parser unit tests: places (fuzzy), sizes and units, days and times, refusals, the LLM fallback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from explorer.scenarios.schema import Scenario
+from explorer.voice.llm import LLMConfig, parse_llm
+from explorer.voice.parser import differences, gazetteer, parse, parse_offline
+
+TODAY = dt.date(2026, 11, 30)  # a Monday
+
+
+def mel(text: str) -> dict:
+    return parse_offline(text, "melbourne", TODAY).summary()
+
+
+def la(text: str) -> dict:
+    return parse_offline(text, "los-angeles", TODAY).summary()
+
+
+def label(sid: str) -> str:
+    return gazetteer("melbourne").sensor_labels[sid]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("twice the crowd at Flinders St station", "Flinders Street Station Underpass"),
+    ("Flinder stret staion packed", "Flinders Street Station Underpass"),
+    ("Melborne Centrl busy", "Melbourne Central"),
+    ("corner of Flinders and Elizabeth, 2000 people", "Flinders St-Elizabeth St (East)"),
+    ("Princess Bridge twice the crowd", "Princes Bridge"),
+])
+def test_melbourne_places_fuzzy(text: str, want: str) -> None:
+    s = mel(text)
+    assert s["refusal"] is None
+    assert label(s["place"].split(":")[1]) == want
+
+
+def test_la_freeway_near_zone_is_a_sensor_on_that_freeway() -> None:
+    g = gazetteer("los-angeles")
+    s = la("the 101 near downtown jams during the morning rush")
+    sid = s["place"].split(":")[1]
+    assert sid in g.freeway_sensors["101"]
+    assert (s["unit"], s["magnitude"], s["hour"], s["duration"]) == ("percent_slower", 30.0, 7, 3)
+
+
+def test_la_zone_and_landmark() -> None:
+    assert la("traffic jam in Hollywod tonight")["place"].startswith("zone:")
+    assert la("Dodger Stadium traffic 40% slower")["place"].startswith("sensor:")
+
+
+@pytest.mark.parametrize("text, unit, mag", [
+    ("50,000 people at Melbourne Central", "people", 50000.0),
+    ("10k fans at Princes Bridge", "people", 10000.0),
+    ("twice the usual at Princes Bridge", "percent", 100.0),
+    ("30% more at Princes Bridge", "percent", 30.0),
+    ("3x busier at Princes Bridge", "percent", 200.0),
+    ("90,000 people at Princes Bridge", "people", 50000.0),  # capped at the schema's limit
+])
+def test_sizes_melbourne(text: str, unit: str, mag: float) -> None:
+    s = mel(text)
+    assert (s["unit"], s["magnitude"]) == (unit, mag)
+
+
+def test_sizes_la() -> None:
+    assert la("gridlock in Hollywood")["magnitude"] == 70.0
+    assert la("Hollywood 25% slower")["magnitude"] == 25.0
+    res = parse_offline("50,000 people leave Dodger Stadium", "los-angeles", TODAY)
+    assert res.summary()["unit"] == "percent_slower" and any("speed" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("text, key, value", [
+    ("2000 people at Princes Bridge tomorrow", "day_of_week", 1),
+    ("2000 people at Princes Bridge day after tomorrow", "day_of_week", 2),
+    ("2000 people at Princes Bridge next Saturday", "day_of_week", 5),
+    ("2000 people at Princes Bridge on saterday", "day_of_week", 5),
+    ("2000 people at Princes Bridge tonight", "hour", 20),
+    ("2000 people at Princes Bridge at 10pm", "hour", 22),
+    ("2000 people at Princes Bridge at 10:30 pm", "hour", 22),
+    ("2000 people at Princes Bridge during the morning rush", "hour", 7),
+    ("2000 people at Princes Bridge from 2pm to 5pm", "duration", 3),
+    ("2000 people at Princes Bridge on New Year's Eve", "date", "2014-12-31"),
+    ("2000 people at Princes Bridge on Australia Day", "holiday", True),
+])
+def test_days_and_times(text: str, key: str, value: object) -> None:
+    assert mel(text)[key] == value
+
+
+def test_named_day_outside_la_data_is_noted() -> None:
+    res = parse_offline("Hollywood jams on new year's eve", "los-angeles", TODAY)
+    assert res.summary()["date"] == "2012-12-31"
+    assert any("outside" in n or "inside the data" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("text, city, cat", [
+    ("close Princes Bridge", "melbourne", "closure"),
+    ("build a new tram line on Lygon St", "melbourne", "construction"),
+    ("rain at Bourke St Mall", "melbourne", "weather"),
+    ("fewer people at Melbourne Central", "melbourne", "decrease"),
+    ("what about Sydney", "melbourne", "other_city"),
+    ("asdf qwerty", "melbourne", "nonsense"),
+    ("5000 people at the zoo", "melbourne", "no_place"),
+    ("traffic jam at Melbourne Central", "melbourne", "unit"),
+    ("the 405 slower for two weeks", "los-angeles", "too_long"),
+    ("what if lots of people at LAX", "los-angeles", "no_sensor"),
+])
+def test_refusals_say_why(text: str, city: str, cat: str) -> None:
+    res = parse_offline(text, city, TODAY)
+    assert res.scenario is None and res.refusal == cat and len(res.reason) > 20
+
+
+def test_every_scenario_is_valid_and_deterministic() -> None:
+    a = parse_offline("twice the usual at Flinders St station on New Year's Eve", "melbourne", TODAY)
+    b = parse_offline("twice the usual at Flinders St station on New Year's Eve", "melbourne", TODAY)
+    assert a.scenario == b.scenario
+    assert Scenario.from_json(a.scenario.to_json()) == a.scenario
+    ev = a.scenario.events[0]
+    assert ev.start_offset_hours + ev.duration_hours <= a.scenario.horizon_hours <= 24
+
+
+def test_differences_lists_changed_fields() -> None:
+    a = parse_offline("2000 people at Princes Bridge on Saturday at 8pm", "melbourne", TODAY).scenario
+    b = parse_offline("4000 people at Princes Bridge on Saturday at 8pm", "melbourne", TODAY).scenario
+    assert [d[0] for d in differences(b, a)] == ["size"]
+    assert {d[0] for d in differences(a, None)} >= {"day", "place", "size"}
+
+
+# ------------------------------------------------------------------ the optional LLM path
+
+
+class _Handler(BaseHTTPRequestHandler):
+    answer: str = ""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({"choices": [{"message": {"content": type(self).answer}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def llm_server():
+    srv = HTTPServer(("127.0.0.1", 0), _Handler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield srv, f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    srv.shutdown()
+
+
+def test_llm_answer_is_validated_against_the_schema(llm_server) -> None:
+    srv, url = llm_server
+    cfg = LLMConfig(url, "tiny", timeout=5)
+    _Handler.answer = json.dumps({"scenario": {"day": {"day_of_week": 5}, "start_hour": 18, "horizon_hours": 6,
+                                               "events": [{"place": {"sensor_id": "6"}, "magnitude": 3000,
+                                                           "unit": "people", "start_offset_hours": 2,
+                                                           "duration_hours": 2, "reach_km": 0.3}]}})
+    res, why = parse_llm("3000 people at Flinders St station on Saturday at 8pm", "melbourne", TODAY, cfg)
+    assert why == "" and res is not None and res.parser == "llm:tiny"
+    assert res.scenario.events[0].place.sensor_id == "6"
+    _Handler.answer = json.dumps({"scenario": {"day": {"day_of_week": 5}, "events": [
+        {"place": {"sensor_id": "nope"}, "magnitude": 3000, "unit": "people"}]}})
+    res, why = parse_llm("3000 people somewhere", "melbourne", TODAY, cfg)
+    assert res is None and "rejected" in why
+    _Handler.answer = "I think it will be busy."
+    assert parse_llm("x", "melbourne", TODAY, cfg) == (None, "no JSON in the answer")
+
+
+def test_llm_failure_falls_back_to_offline(monkeypatch, llm_server) -> None:
+    srv, url = llm_server
+    _Handler.answer = "not json at all"
+    monkeypatch.setenv("WHATIF_LLM_URL", url)
+    monkeypatch.setenv("WHATIF_LLM_MODEL", "tiny")
+    res = parse("twice the usual at Princes Bridge", "melbourne", TODAY)
+    assert res.parser == "offline" and res.ok and "language model" in res.notes[0]
+    monkeypatch.setenv("WHATIF_LLM_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    res = parse("twice the usual at Princes Bridge", "melbourne", TODAY)
+    assert res.parser == "offline" and res.ok
+
+
+def test_no_endpoint_means_offline(monkeypatch) -> None:
+    monkeypatch.delenv("WHATIF_LLM_URL", raising=False)
+    assert LLMConfig.from_env({}) is None
+    assert parse("twice the usual at Princes Bridge", "melbourne", TODAY).parser == "offline"
