@@ -11,5 +11,7 @@ pages = [
     st.Page("app_pages/health.py", title="Data health", icon=":material/monitor_heart:"),
     st.Page("app_pages/model_card.py", title="Model card", icon=":material/badge:"),
     st.Page("app_pages/ask.py", title="Ask the city", icon=":material/record_voice_over:"),
+    st.Page("app_pages/have_your_say.py", title="Have your say", icon=":material/forum:"),
+    st.Page("app_pages/projector.py", title="Projector", icon=":material/co_present:"),
 ]
 st.navigation(pages).run()

@@ -13,6 +13,7 @@ from explorer.cities import City
 from explorer.scenarios.schema import Scenario
 from explorer.ui.scenario_controls import DAYS, is_counts, place_options
 from explorer.voice.parser import ParseResult
+from explorer.voice.store import Store, default_url
 
 EDIT_KEYS = ("ask_dow", "ask_date", "ask_holiday", "ask_hour", "ask_duration", "ask_place", "ask_unit", "ask_mag",
              "ask_reach")
@@ -108,8 +109,53 @@ def session_hash() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def cached_store(url: str | None = None):  # noqa: ANN201 (Store; imported lazily)
-    """One workshop store per server and database URL."""
-    from explorer.voice.store import Store
-
+def _cached_store(url: str) -> Store:
     return Store(url)
+
+
+def cached_store() -> Store:
+    """One workshop store per server and database URL (``WHATIF_DB_URL``)."""
+    return _cached_store(default_url())
+
+
+def say_url(city: City, base: str | None = None) -> str:
+    """The address of the Have-your-say page for this city (from the browser's own URL)."""
+    from urllib.parse import urlsplit
+
+    raw = base or (st.context.url or "http://127.0.0.1:8501")
+    parts = urlsplit(raw)
+    root = f"{parts.scheme or 'http'}://{parts.netloc or '127.0.0.1:8501'}"
+    return f"{root}/have_your_say?city={city.slug}"
+
+
+def qr_png(text: str, scale: int = 8) -> bytes:
+    """A QR code (PNG) made offline with segno."""
+    import io
+
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
+    return buf.getvalue()
+
+
+def place_name(city: City, sensor_id: str | None, zone_id: str | None) -> str:
+    """Readable name of an optional feedback place."""
+    opts = place_options(city)
+    if sensor_id:
+        return opts.get(f"s:{sensor_id}", f"sensor {sensor_id}")
+    if zone_id:
+        return opts.get(f"z:{zone_id}", f"zone {zone_id}").removeprefix("Zone: ")
+    return ""
+
+
+def facilitator_ok() -> bool:
+    """True when no PIN is set (WHATIF_FACILITATOR_PIN) or the right PIN was typed in this session."""
+    import hmac
+    import os
+
+    pin = os.environ.get("WHATIF_FACILITATOR_PIN", "")
+    if not pin:
+        return True
+    typed = st.text_input("Facilitator PIN", type="password", key="proj_pin")
+    return bool(typed) and hmac.compare_digest(typed, pin)

@@ -1,0 +1,76 @@
+"""Projector: live vote tallies and feedback grouped into themes, a QR code to the phone page, moderation."""
+
+import streamlit as st
+
+from explorer.ui.state import city_picker
+from explorer.ui.voice import cached_store, current_whatif, facilitator_ok, place_name, qr_png, say_url
+from explorer.ui.workshop import WORKSHOP_CSS
+from explorer.voice.brief import md_escape
+from explorer.voice.store import StoreError, themes
+
+REFRESH_S = 3
+
+city = city_picker()
+st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)  # constant CSS, no user text
+store = cached_store()
+ss = st.session_state
+link = say_url(city)
+
+with st.sidebar.expander("Facilitator", expanded=False):
+    facilitator = facilitator_ok()
+    moderating = facilitator and st.toggle("Show hide buttons", key="proj_moderate")
+    current = current_whatif(city)
+    parsed = ss.get("ask_parsed")
+    candidates = {"What if page": current,
+                  "Last 'Ask the city' question": parsed.scenario if parsed is not None and parsed.ok
+                  and parsed.scenario.city == city.slug else None}
+    candidates = {k: v for k, v in candidates.items() if v is not None}
+    if candidates and facilitator:
+        src = st.selectbox("Scenario to put up for votes", list(candidates), key="proj_src")
+        title = st.text_input("Title on screen", key="proj_title", max_chars=200)
+        if st.button("Put up for votes", key="proj_post"):
+            try:
+                store.post_scenario(city.slug, title, candidates[src].to_json())
+            except (StoreError, ValueError) as exc:
+                st.error(md_escape(str(exc)))
+    elif not candidates:
+        st.caption("Open the What-if or Ask pages to make a scenario to put up for votes.")
+
+left, right = st.columns([1, 3])
+left.image(qr_png(link), caption="Scan to have your say", width=260)
+left.code(link, language=None)
+
+
+@st.fragment(run_every=REFRESH_S)
+def live() -> None:
+    """Tallies and themes, refreshed every few seconds."""
+    tallies = store.tallies(city.slug)
+    if tallies:
+        st.subheader("Votes")
+        for t in tallies:
+            a, b, c = st.columns([3, 1, 1])
+            a.markdown(f"**{md_escape(t.title)}**")
+            b.metric("Worries me", t.up)
+            c.metric("Not a concern", t.down)
+    rows = store.feedback(city.slug)
+    st.subheader(f"What the room says ({len(rows)})")
+    if not rows:
+        st.caption("Nothing yet: scan the code and write the first one.")
+    for theme in themes(rows):
+        st.markdown(f"#### {md_escape(theme.label)} ({len(theme.items)})")
+        for r in theme.items:
+            where = place_name(city, r.sensor_id, r.zone_id)
+            line = f"“{md_escape(r.text)}”" + (f" — *{md_escape(where)}*" if where else "")
+            if moderating:
+                x, y = st.columns([6, 1])
+                x.markdown(line)
+                if y.button("Hide", key=f"proj_hide_{r.id}"):
+                    store.set_hidden(r.id)
+                    st.rerun(scope="fragment")
+            else:
+                st.markdown(line)
+
+
+with right:
+    st.title(f"Have your say: {city.name}")
+    live()
