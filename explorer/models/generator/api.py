@@ -114,11 +114,10 @@ def _place_sensors(view: CityView, ev: Event) -> tuple[np.ndarray, float, float]
         i = view.sensor_ids.index(p.sensor_id)
         return np.array([i]), float(view.lat[i]), float(view.lon[i])
     if p.zone_id is not None:
-        import geopandas as gpd
+        import shapely
 
         zone = view.zones[view.zones["zone_id"].astype(str) == p.zone_id].geometry.iloc[0]
-        pts = gpd.points_from_xy(view.lon, view.lat)
-        inside = np.flatnonzero(np.asarray(zone.contains(pts) if hasattr(zone, "contains") else [], bool))
+        inside = np.flatnonzero(shapely.contains_xy(zone, view.lon, view.lat))
         c = zone.centroid
         if len(inside) == 0:
             inside = np.array([int(np.argmin(haversine_km(c.y, c.x, view.lat, view.lon)))])
@@ -206,10 +205,17 @@ class ScenarioResult:
         return pd.DataFrame(cols)
 
 
+def _median0(a: np.ndarray) -> np.ndarray:
+    """Median over the first axis (a sort is several times faster than np.median here)."""
+    s = np.sort(a, axis=0)
+    n = len(s)
+    return 0.5 * (s[(n - 1) // 2] + s[n // 2])
+
+
 def _headline(res: ScenarioResult) -> dict[str, Any]:
     """Peak change and where, sensors affected, extra pedestrian-hours or vehicle delay."""
-    d50 = np.median(res.difference, axis=0)  # (H, N)
-    b50 = np.median(res.baseline, axis=0)
+    d50 = _median0(res.difference)  # (H, N)
+    b50 = _median0(res.baseline)
     out: dict[str, Any] = {"unit": res.unit}
     if res.domain == "counts":
         t, n = np.unravel_index(int(np.argmax(d50)), d50.shape)
@@ -269,8 +275,9 @@ def generate(
     """
     t0 = time.perf_counter()
     bundle = model if model is not None else load_generator(city)
-    if isinstance(city, str) and city != bundle.view.slug:
-        raise ScenarioError(f"the model is for {bundle.view.slug!r}, not {city!r}")
+    slug = city if isinstance(city, str) else getattr(city, "slug", None)
+    if slug is not None and slug != bundle.view.slug:
+        raise ScenarioError(f"the model is for {bundle.view.slug!r}, not {slug!r}")
     validate_for_city(scenario, bundle.view)
     if not 1 <= n_samples <= 4096:
         raise ScenarioError(f"n_samples must be between 1 and 4096, got {n_samples}")

@@ -7,7 +7,7 @@ Turns a city's wide series into the hourly, transformed, masked arrays the gener
 * transform: counts -> ``log1p(count)``, speeds -> mph as they are;
 * seasonal profile: robust median and spread per sensor x day type x hour of day, from the training
   split only (day type = day of week, holidays count as Sunday);
-* residual: ``r = (y - mu) / sd``, clipped to +-8; missing readings stay masked (the generator trains on
+* residual: ``r = (y - mu) / sd``, clipped to +-16; missing readings stay masked (the generator trains on
   **masked history**, it never needs an imputer).
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 Domain = Literal["speed", "counts"]
-R_CLIP = 8.0
+R_CLIP = 16.0
 SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
 
 # Public holidays inside the bundled periods (holiday flag from a calendar date).
@@ -107,8 +107,10 @@ def as_view(city: Any) -> CityView:
         adjacency=np.asarray(city.adjacency, np.float32),
         data_hash=str(city.data_hash),
         domain=dom,
-        unit=str(getattr(getattr(getattr(city, "manifest", None), "series", None), "unit", "")
-                 or ("mph" if dom == "speed" else "people/h")),
+        unit=str(
+            getattr(getattr(getattr(city, "manifest", None), "series", None), "unit", "")
+            or ("mph" if dom == "speed" else "people/h")
+        ),
         zones=getattr(city, "zones", None),
         city=city,
     )

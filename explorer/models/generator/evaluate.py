@@ -51,8 +51,8 @@ class EvalSettings:
 
     n_samples: int = 64
     repeats: int = 3
-    disc_steps: int = 600
-    pred_steps: int = 500
+    disc_steps: int = 300
+    pred_steps: int = 200
     requests: int = 40
     latency_calls: int = 20
     seed: int = 0

@@ -1,8 +1,9 @@
 """Training loop: WGAN-GP on 24-hour windows of masked residuals, plus a controllability loss.
 
 * Data: the training split (first 70 % of days) of the hourly, transformed series; missing readings
-  are **masked** (the critic sees ``residual * mask`` and the mask, for real and generated windows
-  alike), nothing is imputed.
+  are **masked** (the critic sees ``(residual - event) * mask`` and the mask, for real and generated
+  windows alike), nothing is imputed. The critic judges what is left after the labelled event field
+  (in residual units), so the event response is pushed towards the labelled size, not shrunk.
 * Windows: 24 consecutive hours starting at any hour (so scenarios may start at any hour).
 * Conditioning: calendar of each hour and the event-intensity field of the surges detected in the
   history (:mod:`explorer.models.generator.events`).
@@ -208,8 +209,8 @@ def train(
         for _ in range(cfg.n_critic):
             r, m, e, er, mu, sd, cond = data.batch(rng.choice(data.starts, cfg.batch))
             with torch.no_grad():
-                fake = g(g.noise(cfg.batch, device=dev), cond, er) * m
-            real = r * m
+                fake = (g(g.noise(cfg.batch, device=dev), cond, er) - er) * m
+            real = (r - er) * m  # the critic judges what is left after the labelled event
             w_dist = c(real, m, cond, er).mean() - c(fake, m, cond, er).mean()
             loss_c = -w_dist + cfg.gp_weight * gradient_penalty(c, real, fake, m, cond, er)
             opt_c.zero_grad(set_to_none=True)
@@ -224,7 +225,7 @@ def train(
         # marginal matching: per-sensor quantiles of the batch vs the training data (speeds up the GAN)
         q_fake = torch.quantile(fake.reshape(-1, fake.shape[2]), data.q_levels, dim=0)  # (L, N)
         qloss = (q_fake - data.q_real).abs().mean()
-        loss_g = -c(fake * m, m, cond, er).mean() + cfg.aux_weight * aux + cfg.quantile_weight * qloss
+        loss_g = -c((fake - er) * m, m, cond, er).mean() + cfg.aux_weight * aux + cfg.quantile_weight * qloss
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
