@@ -142,7 +142,7 @@ def eval_cmd(
             trained_s = float(meta["training"]["train_s"])
             source = f"committed checkpoint ({meta['created']})"
             stored = meta.get("metrics", {})
-            if not recompute and protocol in stored and stored.get("mask_seed") == DEFAULT_SEED:
+            if not recompute and protocol in stored and meta["config"].get("mask_seed") == DEFAULT_SEED:
                 trained_metrics = stored[protocol]
                 source += ", test metrics from its metadata"
         except (CheckpointError, KeyError) as exc:

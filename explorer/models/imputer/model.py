@@ -37,7 +37,11 @@ class ImputerConfig:
     embed: int = 8
     beta: float = 0.05
     dropout: float = 0.0
+    ridge: bool = True  # a closed-form spatial regression on neighbours' anomalies as an extra input
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.n_neighbours = max(1, min(self.n_neighbours, self.n_nodes - 1))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -48,6 +52,7 @@ class ImputerConfig:
     def from_dict(cls, d: dict[str, Any]) -> ImputerConfig:
         d = dict(d)
         d["dilations"] = tuple(d.get("dilations", (1, 2)))
+        d.setdefault("ridge", False)  # checkpoints written before the option existed
         return cls(**d)
 
 
@@ -112,9 +117,11 @@ class STImputer(nn.Module):
         self.register_buffer("std", torch.ones(n))
         self.register_buffer("profile", torch.zeros(2, cfg.slots_per_day, n))  # (daytype, slot, N) normalised
         self.register_buffer("nb_idx", torch.zeros(n, k, dtype=torch.long))
+        if cfg.ridge:
+            self.register_buffer("nb_w", torch.zeros(n, k))  # ridge weights of each sensor's neighbours
         self.nb_logits = nn.Parameter(torch.zeros(cfg.n_heads, n, k))
         self.node_emb = nn.Parameter(torch.randn(n, cfg.embed) * 0.1)
-        n_feat = 8 + 2 * cfg.n_heads + 4 + cfg.embed
+        n_feat = 8 + int(cfg.ridge) + 2 * cfg.n_heads + 4 + cfg.embed
         self.inp = nn.Linear(n_feat, hd)
         self.blocks = nn.ModuleList(STBlock(hd, d, n, k, cfg.dropout) for d in cfg.dilations)
         self.prior = nn.Linear(hd, 2 * cfg.latent)
@@ -140,7 +147,10 @@ class STImputer(nn.Module):
                     with np.errstate(all="ignore"):
                         prof[d, s] = np.nan_to_num(np.nanmean(rows, axis=0))
         anomaly = z - prof[daytype, slot]
-        self.nb_idx.copy_(torch.from_numpy(top_correlated(anomaly, self.cfg.n_neighbours)))
+        nb = top_correlated(anomaly, self.cfg.n_neighbours)
+        self.nb_idx.copy_(torch.from_numpy(nb))
+        if self.cfg.ridge:
+            self.nb_w.copy_(torch.from_numpy(ridge_weights(anomaly, nb).astype(np.float32)))
         self.mean.copy_(torch.from_numpy(mu.astype(np.float32)))
         self.std.copy_(torch.from_numpy(sd.astype(np.float32)))
         self.profile.copy_(torch.from_numpy(prof.astype(np.float32)))
@@ -168,6 +178,7 @@ class STImputer(nn.Module):
         tl = float(self.cfg.window)
         feats = [
             x, m, interp, interp - prof, prof, anom,
+            *([self._ridge(anom)] if self.cfg.ridge else []),
             torch.log1p(d_prev) / math.log1p(tl), torch.log1p(d_next) / math.log1p(tl),
         ]
         h = torch.cat([
@@ -178,6 +189,12 @@ class STImputer(nn.Module):
         for blk in self.blocks:
             h = blk(h, self.nb_idx)
         return h, interp
+
+    def _ridge(self, anom: Tensor) -> Tensor:
+        """The ridge estimate of each cell's anomaly from its neighbours' visible anomalies (B, T, N)."""
+        b, t, n = anom.shape
+        r = torch.zeros(n, n, device=anom.device, dtype=anom.dtype).scatter(1, self.nb_idx, self.nb_w)  # (dst, src)
+        return (anom.reshape(b * t, n) @ r.T).view(b, t, n)
 
     def decode(self, h: Tensor, z: Tensor, base: Tensor) -> tuple[Tensor, Tensor]:
         """Laplace location and scale (B, T, N) in normalised units."""
@@ -236,6 +253,29 @@ def top_correlated(z: np.ndarray, k: int) -> np.ndarray:
     if idx.shape[1] < k:  # a single sensor: point at itself
         idx = np.zeros((n, k), dtype=np.int64)
     return idx.astype(np.int64)
+
+
+def ridge_weights(anomaly: np.ndarray, nb: np.ndarray, drop: float = 0.3, seed: int = 0,
+                  max_rows: int = 12000) -> np.ndarray:
+    """Per-sensor ridge regression (N, K) of its anomaly on its neighbours' anomalies.
+
+    Missing neighbour values count as 0 (the sensor's profile); a share ``drop`` of neighbour values is
+    dropped at random while fitting so the weights stay sensible when neighbours are missing too.
+    """
+    rng = np.random.default_rng(seed)
+    rows = anomaly[np.linspace(0, len(anomaly) - 1, min(max_rows, len(anomaly))).astype(int)]
+    n, k = nb.shape
+    w = np.zeros((n, k))
+    for i in range(n):
+        y = rows[:, i]
+        x = rows[:, nb[i]]
+        x = np.where(np.isnan(x) | (rng.random(x.shape) < drop), 0.0, x)
+        ok = ~np.isnan(y)
+        if ok.sum() <= k:
+            continue
+        x, y = x[ok], y[ok]
+        w[i] = np.linalg.solve(x.T @ x + 1e-2 * len(y) * np.eye(k), x.T @ y)
+    return w
 
 
 def time_features(index: Any, freq_seconds: float, slots_per_day: int) -> tuple[np.ndarray, np.ndarray]:
