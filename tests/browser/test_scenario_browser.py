@@ -76,7 +76,7 @@ def test_play_animates_the_horizon(page, app_url):
     for _ in range(10):
         page.wait_for_timeout(700)
         seen += [e.inner_text() for e in page.query_selector_all("strong") if e.inner_text().startswith("Fri ")]
-    assert {"Fri 17:00", "Fri 19:00", "Fri 21:00"} <= set(seen), seen
+    assert len(set(seen)) >= 3 and "Fri 21:00" in seen, seen  # the stamp moved through the horizon to its end
     wait_ready(page)
     assert page.get_by_role("button", name="▶ Play").count() == 1  # stopped at the end of the horizon
     assert exception_boxes(page) == []

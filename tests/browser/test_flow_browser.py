@@ -1,0 +1,57 @@
+"""A planner's whole session on Los Angeles in a real browser, and proof that nothing leaves the machine."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from tests.browser.helpers import exception_boxes, map_pixels, wait_ready
+
+pytestmark = pytest.mark.browser
+METRIC = '[data-testid="stMetricValue"]'
+
+
+def test_planner_session_on_los_angeles(page, app_url, shots, tmp_path):
+    hosts = set()
+    page.on("request", lambda r: hosts.add(urlparse(r.url).hostname))
+    page.goto(f"{app_url}/scenario?city=los-angeles")
+    wait_ready(page, selector=METRIC)
+    quiet = map_pixels(page)
+    # add an event (the first sensor of the list, 30 % slower by default) and look one hour into it
+    page.get_by_text("Add an event").click()
+    wait_ready(page, selector="text=Percent slower")
+    slider = page.get_by_role("slider", name="Hour", exact=False).last
+    slider.focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+    wait_ready(page)
+    busy = map_pixels(page)
+    page.screenshot(path=str(shots / "flow-la-event.png"))
+    assert (np.abs(quiet.astype(int) - busy.astype(int)).max(axis=2) > 30).mean() > 0.001
+    assert page.inner_text(METRIC.replace("Value", "Value") + " >> nth=1") != "0 of 207"
+    assert exception_boxes(page) == []
+
+    # export the offline report and the scenario JSON
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Report (HTML, offline)").click()
+    report = tmp_path / "report.html"
+    dl.value.save_as(report)
+    text = report.read_text()
+    assert '<section id="map">' in text and "<script src=" not in text
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Save scenario (JSON)").click()
+    saved = tmp_path / "scenario.json"
+    dl.value.save_as(saved)
+    assert '"percent_slower"' in saved.read_text()
+
+    # keep it, and compare
+    page.get_by_role("button", name="Keep for comparison").click()
+    wait_ready(page, selector="text=1 kept")
+    page.get_by_role("link", name="Compare").click()
+    wait_ready(page, selector=METRIC)
+    assert page.locator(METRIC).count() == 3
+    page.screenshot(path=str(shots / "flow-la-compare.png"), full_page=True)
+    assert exception_boxes(page) == []
+    assert hosts <= {"127.0.0.1"}, f"requests left the machine: {hosts - {'127.0.0.1'}}"
