@@ -21,8 +21,8 @@ def test_quick_eval_prints_every_method_as_json() -> None:
         methods += ["brits", "saits"]
     except ImportError:
         pass
-    result = CliRunner().invoke(app, ["eval", "--city", "melbourne", "--protocol", "block", "--quick", "--json",
-                                      "--methods", ",".join(methods)])
+    args = ["eval", "--city", "melbourne", "--protocol", "block", "--quick", "--json", "--threads", "1"]
+    result = CliRunner().invoke(app, [*args, "--methods", ",".join(methods)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout[result.stdout.index("{"):])
     assert sorted(out) == sorted(methods)

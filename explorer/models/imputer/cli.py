@@ -121,9 +121,13 @@ def eval_cmd(
                                       help="Where fitted PyPOTS peers are kept and reused across protocols."),
     record: bool = typer.Option(False, help="Store the results in the city's models/imputer.eval.json."),
     markdown: Path | None = typer.Option(None, help="Regenerate a markdown table from all recorded results."),
+    threads: int = typer.Option(2, help="CPU threads for torch."),
 ) -> None:
     """Run the GRIN protocol side by side: mean, interpolation, KNN, BRITS, SAITS and this model."""
     _quiet()
+    import torch
+
+    torch.set_num_threads(max(1, threads))
     from explorer.cities import load_city
     from explorer.errors import CheckpointError
     from explorer.models.imputer.evaluate import QUICK, Budget, evaluate

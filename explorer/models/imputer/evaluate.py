@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from explorer.models.imputer.baselines import interpolate_impute, knn_impute, mean_impute
 from explorer.models.imputer.data import WINDOW, ProtocolData, prepare, window_starts
@@ -130,8 +131,9 @@ def run_stcvae(series: pd.DataFrame, data: ProtocolData, steps: int, seed: int,
     from explorer.models.imputer.train import TrainConfig, prepare_training, train
 
     if model is None:
-        model, info = train(series, cfg=TrainConfig(steps=steps, seed=seed, mask_seed=data.seed, device=device,
-                                                    val_every=max(1, steps // 4)), progress=False)
+        cfg = TrainConfig(steps=steps, seed=seed, mask_seed=data.seed, device=device,
+                          val_every=max(1, steps // 4), threads=torch.get_num_threads())
+        model, info = train(series, cfg=cfg, progress=False)
         train_s = info["train_s"]
     prep = prepare_training(series, data.seed)
     b = data.bounds[1]
