@@ -39,7 +39,7 @@ st.title(f"Have your say: {city.name}")
 st.caption("Anonymous: we keep your words and the place you pick, nothing about you.")
 st.text_area("What worries you, or what would you like to see?", key="hys_text", max_chars=MAX_TEXT, height=120)
 st.selectbox("About a place (optional)", list(opts), format_func=opts.get, key="hys_place")
-st.button("Send", key="hys_send", type="primary", on_click=_send)
+st.button("Send", key="hys_send", type="primary", on_click=_send, width="stretch")
 kind, msg = ss.pop("hys_msg", ("", ""))
 if kind == "ok":
     st.success(msg)
@@ -57,7 +57,7 @@ for t in tallies:
         voted = mine.get(t.scenario_id)
         for col, value, label in ((up, 1, "Worries me"), (down, -1, "Not a concern")):
             chosen = " ✓" if voted == value else ""
-            if col.button(label + chosen, key=f"hys_vote_{t.scenario_id}_{value}"):
+            if col.button(label + chosen, key=f"hys_vote_{t.scenario_id}_{value}", width="stretch"):
                 try:
                     store.vote(t.scenario_id, me, value)
                     st.rerun()

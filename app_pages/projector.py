@@ -38,7 +38,7 @@ with st.sidebar.expander("Facilitator", expanded=False):
 
 left, right = st.columns([1, 3])
 left.image(qr_png(link), caption="Scan to have your say", width=260)
-left.code(link, language=None)
+left.code(link, language=None, wrap_lines=True)
 
 
 @st.fragment(run_every=REFRESH_S)

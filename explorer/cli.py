@@ -26,6 +26,7 @@ def _optional(module: str, name: str, help_text: str) -> None:
 
 _optional("explorer.models.imputer.cli", "impute", "Train and evaluate the generative imputer.")
 _optional("explorer.models.generator.cli", "generate", "Train, evaluate and run the scenario generator.")
+_optional("explorer.voice.cli", "voice", "Plain-language requests -> scenarios: parse, evaluate.")
 
 
 def main() -> None:

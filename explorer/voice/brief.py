@@ -147,7 +147,7 @@ def md_escape(text: str) -> str:
 
 def brief_markdown(b: Brief) -> str:
     """The brief as Markdown; all text escaped."""
-    out = [f"## {md_escape(b.title)}", ""]
+    out = [f"### {md_escape(b.title)}", ""]
     for head, paras in b.sections:
         out += [f"#### {md_escape(head)}", ""] + [f"- {md_escape(p)}" for p in paras] + [""]
     return "\n".join(out)

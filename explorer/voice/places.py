@@ -236,9 +236,11 @@ def build(city: Any) -> Gazetteer:
             for number in numbers[:1]:
                 if number in g.freeway_sensors:
                     g.aliases.append((f"{fname} fwy", "freeway", number, f"the {fname.title()} Freeway"))
-    for name, (la, lo) in LANDMARKS.get(city.slug, {}).items():
-        g.aliases.append((norm(name), "landmark", name, name.title()))
-        _ = (la, lo)
+    canonical: dict[tuple[float, float], str] = {}
+    for name, coords in LANDMARKS.get(city.slug, {}).items():
+        first = canonical.setdefault(coords, name)  # 'the stadium' is shown as 'Dodger Stadium'
+        shown = first.upper() if len(first) <= 4 else first.title().replace("Ngv", "NGV")
+        g.aliases.append((norm(name), "landmark", name, shown))
     return g
 
 
