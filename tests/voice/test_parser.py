@@ -191,3 +191,27 @@ def test_no_endpoint_means_offline(monkeypatch) -> None:
     monkeypatch.delenv("WHATIF_LLM_URL", raising=False)
     assert LLMConfig.from_env({}) is None
     assert parse("twice the usual at Princes Bridge", "melbourne", TODAY).parser == "offline"
+
+
+WORDS = ("the at on 101 405 pm am 10 99999 % people twice Flinders st station new years eve tomorrow next saturday "
+         "from to between 25:99 13pm 0am - / : . , 2012-02-30 31/02/2014 christmas close rain fewer sydney 1e9 k "
+         "thousand for hours all day night Hollywood Downtown jams 😀").split()
+
+
+@pytest.mark.parametrize("slug", ["melbourne", "los-angeles"])
+def test_never_raises_and_always_answers(slug: str) -> None:
+    """Any text gives a valid scenario or a refusal with a reason, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.lists(st.sampled_from(WORDS), max_size=14).map(" ".join), st.text(max_size=80)))
+    def check(text: str) -> None:
+        res = parse_offline(text, slug, TODAY)
+        assert (res.scenario is None) != (res.refusal is None)
+        if res.scenario is None:
+            assert res.reason
+        else:
+            assert res.scenario.city == slug and len(res.scenario.events) == 1
+
+    check()
