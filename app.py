@@ -1,8 +1,12 @@
 """Entry point: `streamlit run app.py`. Wiring only."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Urban what-if explorer", page_icon=":material/location_city:", layout="wide")
+# a local favicon: a ':material/...:' page icon would be fetched from a font CDN
+ICON = str(Path(__file__).parent / "assets" / "favicon.png")
+st.set_page_config(page_title="Urban what-if explorer", page_icon=ICON, layout="wide")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/map:", default=True),

@@ -89,10 +89,17 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
+    """A fresh page; after the test, checks that no request left the machine (the app works offline)."""
+    from urllib.parse import urlparse
+
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     p = ctx.new_page()
+    hosts: set[str] = set()
+    p.on("request", lambda r: hosts.add(urlparse(r.url).hostname or ""))
     yield p
     ctx.close()
+    outside = hosts - {"127.0.0.1", ""}
+    assert not outside, f"the page requested outside hosts: {sorted(outside)}"
 
 
 @pytest.fixture(scope="session")
