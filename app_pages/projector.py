@@ -14,9 +14,10 @@ city = city_picker()
 st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)  # constant CSS, no user text
 store = cached_store()
 ss = st.session_state
-link = say_url(city)
 
 with st.sidebar.expander("Facilitator", expanded=False):
+    base = st.text_input("Public address of this app (for the QR code)", key="proj_base",
+                         placeholder="e.g. http://192.168.1.20:8501", help="Default: the address of this page.")
     facilitator = facilitator_ok()
     moderating = facilitator and st.toggle("Show hide buttons", key="proj_moderate")
     current = current_whatif(city)
@@ -36,6 +37,7 @@ with st.sidebar.expander("Facilitator", expanded=False):
     elif not candidates:
         st.caption("Open the What-if or Ask pages to make a scenario to put up for votes.")
 
+link = say_url(city, base.strip() or None)
 left, right = st.columns([1, 3])
 left.image(qr_png(link), caption="Scan to have your say", width=260)
 left.code(link, language=None, wrap_lines=True)

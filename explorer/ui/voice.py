@@ -4,9 +4,14 @@ the workshop store (one per server) and an anonymous session hash."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import io
+import os
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
+import segno
 import streamlit as st
 
 from explorer.cities import City
@@ -120,9 +125,7 @@ def cached_store() -> Store:
 
 def say_url(city: City, base: str | None = None) -> str:
     """The address of the Have-your-say page for this city (from the browser's own URL)."""
-    from urllib.parse import urlsplit
-
-    raw = base or (st.context.url or "http://127.0.0.1:8501")
+    raw = base or os.environ.get("WHATIF_PUBLIC_URL") or st.context.url or "http://127.0.0.1:8501"
     parts = urlsplit(raw)
     root = f"{parts.scheme or 'http'}://{parts.netloc or '127.0.0.1:8501'}"
     return f"{root}/have_your_say?city={city.slug}"
@@ -130,10 +133,6 @@ def say_url(city: City, base: str | None = None) -> str:
 
 def qr_png(text: str, scale: int = 8) -> bytes:
     """A QR code (PNG) made offline with segno."""
-    import io
-
-    import segno
-
     buf = io.BytesIO()
     segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
     return buf.getvalue()
@@ -151,9 +150,6 @@ def place_name(city: City, sensor_id: str | None, zone_id: str | None) -> str:
 
 def facilitator_ok() -> bool:
     """True when no PIN is set (WHATIF_FACILITATOR_PIN) or the right PIN was typed in this session."""
-    import hmac
-    import os
-
     pin = os.environ.get("WHATIF_FACILITATOR_PIN", "")
     if not pin:
         return True

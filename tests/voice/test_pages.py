@@ -124,3 +124,10 @@ def test_projector_shows_escaped_themes_qr_and_hides(db_url: str) -> None:
     evil_id = next(r.id for r in store.feedback("melbourne") if r.text == EVIL)
     at.button(key=f"proj_hide_{evil_id}").click().run()
     assert EVIL not in {r.text for r in store.feedback("melbourne")}
+
+
+def test_projector_qr_uses_the_public_address(db_url: str) -> None:
+    at = _page(PROJ, "los-angeles")
+    at.text_input(key="proj_base").input("http://192.168.1.20:8501/whatever").run()
+    assert not at.exception
+    assert at.code[0].value == "http://192.168.1.20:8501/have_your_say?city=los-angeles"
