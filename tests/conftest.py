@@ -68,3 +68,27 @@ def la():
 @pytest.fixture(scope="session")
 def melbourne():
     return load_city("melbourne")
+
+
+# --- bad-input corpus summary -------------------------------------------------------------------------------
+_BAD_INPUT: dict[str, int] = {"tried": 0, "clear": 0, "unclear": 0}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(word in item.nodeid for word in ("test_bad_", "test_refuses_", "_is_refused", "any_link_is")):
+            item.add_marker(pytest.mark.badinput)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and "badinput" in report.keywords:
+        _BAD_INPUT["tried"] += 1
+        _BAD_INPUT["clear" if report.passed else "unclear"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _BAD_INPUT["tried"]:
+        terminalreporter.write_sep("-", "bad-input corpus")
+        terminalreporter.write_line(
+            f"bad-input cases tried: {_BAD_INPUT['tried']}, refused with a clear error: {_BAD_INPUT['clear']}, "
+            f"unclear or traceback: {_BAD_INPUT['unclear']}")
