@@ -71,12 +71,12 @@ LANDMARKS: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
-def norm(text: str) -> str:
+def norm(text: str, fold: bool = True) -> str:
     """Lower case, apostrophes dropped, punctuation to spaces, common words folded (street -> st)."""
     t = text.lower().replace("’", "'").replace("'", "").replace("&", " and ")
     t = re.sub(r"(?<=\d),(?=\d{3})", "", t)  # 50,000 -> 50000
     t = re.sub(r"[^a-z0-9%:./-]+|(?<!\d)[.:/-]|[.:/-](?!\d)", " ", t)
-    return " ".join(FOLD.get(w, w) for w in t.split())
+    return " ".join(FOLD.get(w, w) if fold else w for w in t.split())
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,7 @@ def build(city: Any) -> Gazetteer:
             label = f"the {number} freeway"
             for a in (f"the {number}", f"i {number}", f"i{number}", f"interstate {number}", f"route {number}",
                       f"sr {number}", f"sr{number}", f"us {number}", f"hwy {number}", f"{number} fwy",
+                      *([number] if len(number) == 3 else []),  # a bare '405'; '5' or '10' alone is too vague
                       f"the {number} fwy", f"state route {number}", f"us hwy {number}", f"ca {number}"):
                 g.aliases.append((a, "freeway", number, label))
         for fname, numbers in FREEWAY_NAMES.items():

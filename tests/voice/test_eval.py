@@ -21,9 +21,10 @@ def test_eval_set_accuracy(slug: str) -> None:
 
 
 @pytest.mark.parametrize("slug", ["los-angeles", "melbourne"])
-def test_holdout_set_accuracy(slug: str) -> None:
-    """Requests written after the parser, never tuned on."""
-    rep = evaluate(slug, path=EVAL_DIR / f"{slug}.holdout.jsonl")
+@pytest.mark.parametrize("name", ["holdout", "holdout2"])
+def test_holdout_set_accuracy(slug: str, name: str) -> None:
+    """Requests written blind after the parser (their misses were fixed after measuring; see docs/voice.md)."""
+    rep = evaluate(slug, path=EVAL_DIR / f"{slug}.{name}.jsonl")
     assert rep.accuracy >= 0.90, rep.misses
 
 

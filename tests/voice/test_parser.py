@@ -61,6 +61,7 @@ def test_la_zone_and_landmark() -> None:
     ("30% more at Princes Bridge", "percent", 30.0),
     ("3x busier at Princes Bridge", "percent", 200.0),
     ("90,000 people at Princes Bridge", "people", 50000.0),  # capped at the schema's limit
+    ("2000 cyclists and walkers at Webb Bridge", "people", 2000.0),
 ])
 def test_sizes_melbourne(text: str, unit: str, mag: float) -> None:
     s = mel(text)
@@ -107,6 +108,7 @@ def test_named_day_outside_la_data_is_noted() -> None:
     ("5000 people at the zoo", "melbourne", "no_place"),
     ("traffic jam at Melbourne Central", "melbourne", "unit"),
     ("the 405 slower for two weeks", "los-angeles", "too_long"),
+    ("add a lane to the 101", "los-angeles", "construction"),  # 'lane' is not folded to 'la' here
     ("what if lots of people at LAX", "los-angeles", "no_sensor"),
 ])
 def test_refusals_say_why(text: str, city: str, cat: str) -> None:
