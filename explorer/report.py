@@ -180,7 +180,7 @@ def map_png(city: City, result: ScenarioResult, summary: Summary, hour: int, siz
     for (x, y), c in zip(xy(np.c_[geo.x, geo.y]), colours, strict=True):
         draw.ellipse([x - 7, y - 7, x + 7, y + 7], fill=tuple(int(v) for v in c), outline=(20, 20, 20))
     font = ImageFont.load_default(size=26)
-    draw.text((20, 20), f"{city.name}: change at {result.times[hour]:%a %H:%M} ({result.unit}; orange = busier, "
+    draw.text((20, 20), f"{city.name}: change at {result.times[hour]:%a %H:%M} ({result.unit}; red = busier, "
               "grey = not significant)", fill=(0, 0, 0), font=font)
     buf = io.BytesIO()
     img.save(buf, format="PNG")

@@ -1,7 +1,7 @@
 """Pure builders for the scenario page: per-sensor frames, decks (2D/3D), charts and headline cards.
 
 Colours: baseline and scenario share one viridis scale so they compare; the difference uses a
-blue-white-orange diverging scale where orange always means *busier* (more people, or slower traffic),
+blue-white-red diverging scale where red always means *busier* (more people, or slower traffic),
 and a change whose P10–P90 band includes zero is drawn grey as not significant.
 """
 
@@ -144,7 +144,9 @@ def scenario_legend(result: ScenarioResult, summary: Summary, view: View, value_
     if view == "difference":
         lim = summary.change_limit()
         busier = "more people" if summary.busier_sign > 0 else "slower"
-        return legend_html(f"Change in {value_name.lower()} (orange = {busier})", -lim, lim,
+        # the bar runs from calmer (blue) to busier (red); its ends show the real change in the series' unit
+        return legend_html(f"Change in {value_name.lower()} (red = {busier})", -lim * summary.busier_sign,
+                           lim * summary.busier_sign,
                            result.unit, DIVERGING, extra=[("rgb(170,170,170)", "Not significant (P10–P90 spans 0)")],
                            fmt="{:+,.1f}")
     vmin, vmax = summary.value_range()
@@ -207,5 +209,6 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
 def peak_place(result: ScenarioResult, city: City) -> str:
     """Where the change peaks, in words."""
     h = result.headline
-    label = city.sensors.set_index("sensor_id")["label"].get(h["peak_sensor"], h["peak_sensor"])
-    return f"Largest change at **{label}** (sensor {h['peak_sensor']}) at {h['peak_time'][-8:-3]}."
+    label = str(city.sensors.set_index("sensor_id")["label"].get(h["peak_sensor"], h["peak_sensor"]))
+    ident = "" if label.endswith(str(h["peak_sensor"])) else f" (sensor {h['peak_sensor']})"
+    return f"Largest change at **{label}**{ident} at {h['peak_time'][-8:-3]}."
