@@ -7,7 +7,7 @@ from explorer.share import SharedRun, encode
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import load_into_widgets, place_options
 from explorer.ui.state import city_picker, user_errors
-from explorer.ui.voice import current_whatif, load_parsed, scenario_editor
+from explorer.ui.voice import current_whatif, llm_configured, load_parsed, polished_brief, scenario_editor
 from explorer.voice.brief import brief_html, brief_markdown, build_brief, md_escape
 from explorer.voice.parser import differences, parse
 
@@ -76,6 +76,9 @@ cards = headline_cards(result, city)
 for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
     col.metric(label, value, help=help_text)
 brief = build_brief(result, city, res.text, res.parser, res.notes)
+if llm_configured() and st.toggle("Friendlier wording by the language model (figures checked)", key="ask_polish"):
+    brief, how = polished_brief(brief, brief_markdown(brief))
+    st.caption(md_escape(how))
 with st.container(border=True, key="ask_brief"):
     st.markdown(brief_markdown(brief))
 d1, d2 = st.columns(2)

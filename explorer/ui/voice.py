@@ -155,3 +155,17 @@ def facilitator_ok() -> bool:
         return True
     typed = st.text_input("Facilitator PIN", type="password", key="proj_pin")
     return bool(typed) and hmac.compare_digest(typed, pin)
+
+
+def llm_configured() -> bool:
+    from explorer.voice.llm import LLMConfig
+
+    return LLMConfig.from_env() is not None
+
+
+@st.cache_data(max_entries=64, show_spinner="Rewording the brief…")
+def polished_brief(_brief: Any, key: str) -> tuple[Any, str]:
+    """The brief reworded by the configured language model (figures checked), cached by its text ``key``."""
+    from explorer.voice.llm import polish_brief
+
+    return polish_brief(_brief)

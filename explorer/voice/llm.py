@@ -111,3 +111,48 @@ def parse_llm(text: str, city: Any, today: dt.date, cfg: LLMConfig) -> tuple[Par
     except (ValidationError, ScenarioError, ValueError) as exc:
         return None, f"scenario rejected by the schema: {str(exc).splitlines()[0][:120]}"
     return ParseResult(text=text, scenario=sc, parser=who, notes=["Parsed by the language model; check it."]), ""
+
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(n.replace(",", "") for n in NUMBER.findall(text))
+
+
+def polish_brief(brief: Any, cfg: LLMConfig | None = None) -> tuple[Any, str]:
+    """Let the language model reword the brief's sentences, never its figures.
+
+    Each sentence is kept only when the rewording holds exactly the same numbers; anything else (no
+    endpoint, an error, a changed or dropped figure) keeps the original. Returns (brief, what happened).
+    """
+    from dataclasses import replace
+
+    cfg = cfg or LLMConfig.from_env()
+    if cfg is None:
+        return brief, "no language model configured"
+    paras = [p for _, ps in brief.sections for p in ps]
+    body = {"model": cfg.model, "temperature": 0, "response_format": {"type": "json_object"},
+            "messages": [{"role": "system", "content":
+                          "Reword each sentence for residents in plain, friendly English. Keep every number "
+                          'exactly as written. Answer {"sentences": [...]} with the same count, in order.'},
+                         {"role": "user", "content": json.dumps({"sentences": paras})}]}
+    try:
+        content = _post(cfg, body)["choices"][0]["message"]["content"]
+        out = json.loads(re.search(r"\{.*\}", content, re.S).group(0))["sentences"]  # type: ignore[union-attr]
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        return brief, f"kept the original wording ({type(exc).__name__})"
+    if not isinstance(out, list) or len(out) != len(paras):
+        return brief, "kept the original wording (wrong number of sentences)"
+    kept = 0
+    it = iter(zip(paras, out, strict=True))
+    sections = []
+    for head, ps in brief.sections:
+        new = []
+        for _ in ps:
+            old, cand = next(it)
+            ok = isinstance(cand, str) and 0 < len(cand) <= 3 * len(old) + 50 and _numbers(cand) == _numbers(old)
+            new.append(cand if ok else old)
+            kept += int(ok and cand != old)
+        sections.append((head, new))
+    return replace(brief, sections=sections), f"reworded {kept} of {len(paras)} sentences; figures unchanged"

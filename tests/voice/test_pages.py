@@ -131,3 +131,28 @@ def test_projector_qr_uses_the_public_address(db_url: str) -> None:
     at.text_input(key="proj_base").input("http://192.168.1.20:8501/whatever").run()
     assert not at.exception
     assert at.code[0].value == "http://192.168.1.20:8501/have_your_say?city=los-angeles"
+
+
+def test_ask_says_when_the_language_model_answered(monkeypatch, llm_server) -> None:
+    import json
+
+    from tests.voice.conftest import LLMHandler
+
+    _, url = llm_server
+    monkeypatch.setenv("WHATIF_LLM_URL", url)
+    monkeypatch.setenv("WHATIF_LLM_MODEL", "tiny")
+    LLMHandler.answer = json.dumps({"scenario": {"day": {"day_of_week": 5}, "start_hour": 18, "horizon_hours": 6,
+                                                 "events": [{"place": {"sensor_id": "6"}, "magnitude": 3000,
+                                                             "unit": "people", "start_offset_hours": 2,
+                                                             "duration_hours": 2, "reach_km": 0.3}]}})
+    at = _page(ASK, "melbourne")
+    at.text_area(key="ask_text").input("3000 people at Flinders St station on Saturday at 8pm")
+    at.button(key="ask_parse").click().run()
+    assert not at.exception
+    assert any("language model (tiny)" in c.value for c in at.caption)
+    assert at.session_state["ask_mag"] == 3000.0
+    LLMHandler.answer = "the server is confused"
+    at.text_area(key="ask_text").input("twice the usual at Princes Bridge")
+    at.button(key="ask_parse").click().run()
+    assert any("offline parser" in c.value for c in at.caption)
+    assert any("did not answer usably" in c.value for c in at.caption)

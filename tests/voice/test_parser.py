@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from explorer.scenarios.schema import Scenario
 from explorer.voice.llm import LLMConfig, parse_llm
 from explorer.voice.parser import differences, gazetteer, parse, parse_offline
+from tests.voice.conftest import LLMHandler as _Handler
 
 TODAY = dt.date(2026, 11, 30)  # a Monday
 
@@ -135,30 +134,6 @@ def test_differences_lists_changed_fields() -> None:
 # ------------------------------------------------------------------ the optional LLM path
 
 
-class _Handler(BaseHTTPRequestHandler):
-    answer: str = ""
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
-        body = json.dumps({"choices": [{"message": {"content": type(self).answer}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def llm_server():
-    srv = HTTPServer(("127.0.0.1", 0), _Handler)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    yield srv, f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-
-
 def test_llm_answer_is_validated_against_the_schema(llm_server) -> None:
     srv, url = llm_server
     cfg = LLMConfig(url, "tiny", timeout=5)
@@ -217,3 +192,19 @@ def test_never_raises_and_always_answers(slug: str) -> None:
             assert res.scenario.city == slug and len(res.scenario.events) == 1
 
     check()
+
+
+def test_polish_never_changes_figures(llm_server) -> None:
+    from explorer.voice.brief import Brief
+    from explorer.voice.llm import polish_brief
+
+    srv, url = llm_server
+    b = Brief("t", [("How sure", ["The change lies between 1,137 and 1,902 people/hour.", "12 of 39 sensors."])])
+    _Handler.answer = json.dumps({"sentences": ["Most likely 1,137 to 1,902 more people an hour.",
+                                                "About 15 of 39 sensors."]})  # second one changed a figure
+    out, why = polish_brief(b, LLMConfig(url, "tiny", timeout=5))
+    assert out.sections[0][1] == ["Most likely 1,137 to 1,902 more people an hour.", "12 of 39 sensors."]
+    assert "reworded 1 of 2" in why
+    _Handler.answer = "nonsense"
+    assert polish_brief(b, LLMConfig(url, "tiny", timeout=5))[0] is b
+    assert polish_brief(b, None)[0] is b or LLMConfig.from_env() is not None
