@@ -37,7 +37,7 @@ class ImputerConfig:
     embed: int = 8
     beta: float = 0.05
     dropout: float = 0.0
-    ridge: bool = True  # a closed-form spatial regression on neighbours' anomalies as an extra input
+    ridge: bool = False  # experimental: a closed-form spatial regression on neighbours' anomalies as an input
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
