@@ -45,7 +45,8 @@ def _place(result: ScenarioResult, city: City) -> str:
         return "no particular place"
     p = result.scenario.events[0].place
     if p.sensor_id is not None:
-        return str(city.sensors.set_index("sensor_id")["label"].get(p.sensor_id, f"sensor {p.sensor_id}"))
+        col = "where" if "where" in city.sensors else "label"
+        return str(city.sensors.set_index("sensor_id")[col].get(p.sensor_id, f"sensor {p.sensor_id}"))
     if p.zone_id is not None and city.zones is not None:
         names = dict(zip(city.zones["zone_id"].astype(str), city.zones["name"].astype(str), strict=True))
         return names.get(p.zone_id, f"zone {p.zone_id}")
@@ -58,7 +59,7 @@ def build_brief(result: ScenarioResult, city: City, question: str | None = None,
     sc = result.scenario
     counts = result.domain == "counts"
     unit = result.unit
-    labels = city.sensors.set_index("sensor_id")["label"]
+    labels = city.sensors.set_index("sensor_id")["where" if "where" in city.sensors else "label"]
     q = np.quantile(result.difference, (0.1, 0.5, 0.9), axis=0)  # (3, H, N)
     base50 = np.median(result.baseline, axis=0)
     busier = q[1] if counts else -q[1]

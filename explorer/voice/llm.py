@@ -51,7 +51,7 @@ def prompt(city: Any, today: dt.date) -> str:
     """The system prompt: the schema, the units of this city, its places, the refusal categories."""
     g = gazetteer(city)
     counts = city.manifest.series.domain != "traffic_speed"
-    places = [f"sensor_id {s}: {g.sensor_labels[s]}" for s in g.sensor_ids[:60]]
+    places = [f"sensor_id {s}: {g.show(s)}" for s in g.sensor_ids[:250]]
     places += [f"zone_id {z}: {n}" for z, n in list(g.zone_names.items())[:120]]
     idx = city.series.index
     return (

@@ -478,7 +478,7 @@ def _place(t: str, g: Gazetteer, counts: bool) -> tuple[dict[str, str] | None, s
             sid, d = g.nearest_sensor(lat, lon, among)
             if d > 5.0:
                 return None, "", 0, notes, ("no_sensor", {"place": f"{f.label} near {name}", "km": d})
-            notes.append(f"Sensor {sid} on {f.label}, {d:.1f} km from {name}.")
+            notes.append(f"{g.show(sid)} on {f.label}, {d:.1f} km from {name}.")
             return {"sensor_id": sid}, f"{f.label} near {name}", default_reach, notes, None
         lat = float(sum(g.lat[g.sensor_ids.index(s)] for s in among) / len(among))
         lon = float(sum(g.lon[g.sensor_ids.index(s)] for s in among) / len(among))
@@ -491,8 +491,8 @@ def _place(t: str, g: Gazetteer, counts: bool) -> tuple[dict[str, str] | None, s
         sid, d = landmark_sensor(g, anchor.key)
         if sid is None:
             return None, "", 0, notes, ("no_sensor", {"place": anchor.label, "km": d})
-        notes.append(f"{anchor.label}: nearest sensor {g.sensor_labels[sid]} ({d:.1f} km away).")
-        return {"sensor_id": sid}, f"{anchor.label} ({g.sensor_labels[sid]})", default_reach, notes, None
+        notes.append(f"{anchor.label}: nearest sensor {g.show(sid)} ({d:.1f} km away).")
+        return {"sensor_id": sid}, f"{anchor.label} ({g.show(sid)})", default_reach, notes, None
     if anchor is not None:
         zid = anchor.key
         if not g.zone_sensors.get(zid):

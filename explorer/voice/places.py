@@ -105,6 +105,11 @@ class Gazetteer:
     zone_sensors: dict[str, list[str]] = field(default_factory=dict)
     zone_names: dict[str, str] = field(default_factory=dict)
     freeway_sensors: dict[str, list[str]] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)  # sensor id -> readable description for messages
+
+    def show(self, sid: str) -> str:
+        """How to name a sensor to a person (its 'where' description when the city has one)."""
+        return self.shown.get(sid) or self.sensor_labels.get(sid, f"sensor {sid}")
 
     def nearest_sensor(self, lat: float, lon: float, among: list[str] | None = None) -> tuple[str, float]:
         """The nearest sensor (optionally among some ids) and its distance in km."""
@@ -199,6 +204,9 @@ def build(city: Any) -> Gazetteer:
     labels = dict(zip(ids, (str(x) for x in sensors["label"]), strict=True))
     g = Gazetteer(slug=city.slug, name=city.name, sensor_ids=ids, sensor_labels=labels,
                   lat=sensors.geometry.y.to_numpy(float), lon=sensors.geometry.x.to_numpy(float))
+    if "where" in sensors:
+        g.shown = {sid: f"{w} (sensor {sid})" if re.fullmatch(r"Sensor \d+", labels[sid]) else w
+                   for sid, w in zip(ids, sensors["where"].astype(str), strict=True)}
     extra = EXTRA_ALIASES.get(city.slug, {})
     by_label = {v: k for k, v in reversed(labels.items())}
     for label, names in extra.items():  # hand-made aliases first: they win ties ('collins place' -> North)
