@@ -28,7 +28,7 @@ left.plotly_chart(missing_by_sensor_figure(city), key="dh_by_sensor")
 right.plotly_chart(missing_over_time_figure(city), key="dh_over_time")
 
 st.subheader("Measured against imputed")
-labels = city.sensors.set_index("sensor_id")["label"]
+labels = city.sensors.set_index("sensor_id")["where"]
 worst = (city.series.isna() & city.active_mask()).sum().idxmax()
 ids = list(city.series.columns)
 sensor = st.selectbox("Sensor", ids, index=ids.index(worst), format_func=lambda s: f"{labels[s]} ({s})",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def result_csv(result: ScenarioResult, city: City) -> bytes:
     """One row per sensor and hour: P10/P50/P90 of baseline, scenario and difference; generated=True."""
     df = result.to_frame()
-    labels = city.sensors.set_index("sensor_id")["label"]
+    labels = city.sensors.set_index("sensor_id")["where"]
     df.insert(2, "label", df["sensor_id"].map(labels))
     df["generated"] = True  # every value here comes from the model, none is measured
     return df.to_csv(index=False, float_format="%.3f").encode()
@@ -41,7 +41,7 @@ def sensor_summary(city: City, result: ScenarioResult, summary: Summary) -> gpd.
     geo = city.sensors.set_index("sensor_id").loc[result.sensor_ids]
     return gpd.GeoDataFrame({
         "sensor_id": result.sensor_ids,
-        "label": geo["label"].to_numpy(),
+        "label": geo["where"].to_numpy(),
         "peak_change": summary.difference[1][t, n].round(3),
         "peak_change_p10": summary.difference[0][t, n].round(3),
         "peak_change_p90": summary.difference[2][t, n].round(3),
@@ -96,7 +96,7 @@ def describe(result: ScenarioResult, city: City) -> list[str]:
                                                         "Saturday", "Sunday"][sc.day.weekday]
     lines = [f"{day}{' (public holiday)' if sc.day.holiday else ''}, from {sc.start_hour}:00 for "
              f"{sc.horizon_hours} hours."]
-    labels = city.sensors.set_index("sensor_id")["label"]
+    labels = city.sensors.set_index("sensor_id")["where"]
     for ev in sc.events:
         p = ev.place
         where = (labels.get(p.sensor_id, p.sensor_id) if p.sensor_id else f"zone {p.zone_id}" if p.zone_id
@@ -112,7 +112,7 @@ def html_report(city: City, result: ScenarioResult, summary: Summary, model_meta
     """A single HTML file that opens offline: plotly.js is embedded once; all text is escaped."""
     value_name = city.manifest.series.value_name
     peak = result.headline["peak_sensor"]
-    peak_label = city.sensors.set_index("sensor_id").loc[peak, "label"]
+    peak_label = city.sensors.set_index("sensor_id").loc[peak, "where"]
     figs = [
         _map_figure(city, result, summary),
         series_figure(result, summary, None, value_name, f"City-wide mean {value_name.lower()}"),

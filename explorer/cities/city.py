@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.cities.graph import gaussian_kernel_adjacency, haversine_km
+from explorer.cities.labels import describe_sensors
 from explorer.cities.layers import read_vector, validate_layer
 from explorer.cities.manifest import MANIFEST_NAME, CityManifest, read_manifest
 from explorer.cities.series import read_series
@@ -170,6 +171,7 @@ def load_city(city: str | Path) -> City:
             zone_id=zones[zspec.id_column] if zspec.id_column else [str(i) for i in range(len(zones))],
             name=zones[zspec.label_column].astype(str) if zspec.label_column else zones.index.astype(str),
         )
+    sensors["where"] = describe_sensors(sensors, roads, zones).to_numpy()
     return City(folder=folder, manifest=manifest, series=series, sensors=sensors, freq=step,
                 adjacency=adjacency, data_hash=_file_hash(hashed), zones=zones, roads=roads,
                 buildings=layers.get("buildings"), warnings=warnings)

@@ -25,7 +25,7 @@ def missing_table(city: City) -> pd.DataFrame:
     active = city.active_mask()
     missing = city.series.isna() & active
     spans = city.active_spans()
-    labels = city.sensors.set_index("sensor_id")["label"]
+    labels = city.sensors.set_index("sensor_id")["where"]
     return pd.DataFrame({
         "sensor_id": city.series.columns,
         "label": labels.reindex(city.series.columns).to_numpy(),

@@ -95,7 +95,7 @@ def sensors_frame(city: City, values: pd.Series, colours: np.ndarray, fmt: str =
     v = values.reindex(pts["sensor_id"]).to_numpy(dtype=float)
     return pd.DataFrame({
         "sensor_id": pts["sensor_id"].to_numpy(),
-        "label": pts["label"].to_numpy(),
+        "label": pts["where"].to_numpy() if "where" in pts else pts["label"].to_numpy(),
         "lon": pts.geometry.x.round(6).to_numpy(),
         "lat": pts.geometry.y.round(6).to_numpy(),
         "value": np.round(v, 3),

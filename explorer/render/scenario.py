@@ -78,7 +78,7 @@ def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int
         height = np.clip((q[1] - vmin) / max(vmax - vmin, 1e-6), 0, 1)
         if summary.busier_sign < 0:  # for speeds, taller = slower (busier)
             height = 1 - height
-    labels = city.sensors.set_index("sensor_id").loc[result.sensor_ids, "label"].astype(str).to_numpy()
+    labels = city.sensors.set_index("sensor_id").loc[result.sensor_ids, "where"].astype(str).to_numpy()
     pts = city.sensors.set_index("sensor_id").loc[result.sensor_ids].geometry
     return pd.DataFrame({
         "sensor_id": result.sensor_ids,
@@ -185,7 +185,7 @@ def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, 
 def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, str]]:
     """(label, value, help) for the headline metrics, in the domain's own terms; values stay short."""
     h = result.headline
-    labels = city.sensors.set_index("sensor_id")["label"]
+    labels = city.sensors.set_index("sensor_id")["where"]
     peak_place = str(labels.get(h["peak_sensor"], h["peak_sensor"]))
     unit = result.unit
     cards = [
@@ -209,6 +209,6 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
 def peak_place(result: ScenarioResult, city: City) -> str:
     """Where the change peaks, in words."""
     h = result.headline
-    label = str(city.sensors.set_index("sensor_id")["label"].get(h["peak_sensor"], h["peak_sensor"]))
+    label = str(city.sensors.set_index("sensor_id")["where"].get(h["peak_sensor"], h["peak_sensor"]))
     ident = "" if label.endswith(str(h["peak_sensor"])) else f" (sensor {h['peak_sensor']})"
     return f"Largest change at **{label}**{ident} at {h['peak_time'][-8:-3]}."

@@ -18,7 +18,7 @@ KEYS = ("sc_dow", "sc_holiday", "sc_start", "sc_horizon", "sc_has_event", "sc_pl
 def place_options(city: City) -> dict[str, str]:
     """Option value -> label: every sensor, then every zone."""
     opts = {f"s:{sid}": f"{label} ({sid})" if not label.endswith(sid) else label
-            for sid, label in zip(city.sensors["sensor_id"], city.sensors["label"], strict=True)}
+            for sid, label in zip(city.sensors["sensor_id"], city.sensors["where"], strict=True)}
     if city.zones is not None:
         opts |= {f"z:{z}": f"Zone: {n}" for z, n in zip(city.zones["zone_id"], city.zones["name"], strict=True)}
     return opts
