@@ -14,6 +14,7 @@ from explorer.report import html_report, map_png, result_csv, result_geojson
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.scenario_controls import load_into_widgets
 from explorer.ui.state import cached_city
+from explorer.voice.brief import brief_html, build_brief
 
 MAX_UPLOAD_BYTES = 64_000
 
@@ -158,7 +159,7 @@ def save_and_load(city: City, scenario, seed: int, n: int) -> None:
 
 def exports(city: City, result: ScenarioResult, summary: Summary, bundle: GeneratorBundle) -> None:
     st.subheader("Export")
-    cols = st.columns(4)
+    cols = st.columns(5)
     hour = int(st.session_state.get("sc_hour", 0))
     cols[0].download_button("Report (HTML, offline)", html_report(city, result, summary, bundle.meta),
                             file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
@@ -168,3 +169,6 @@ def exports(city: City, result: ScenarioResult, summary: Summary, bundle: Genera
                             file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
     cols[3].download_button("Map (PNG)", map_png(city, result, summary, hour), file_name=f"whatif-{city.slug}.png",
                             mime="image/png", key="sc_dl_png")
+    cols[4].download_button("Planning brief (HTML)", brief_html(build_brief(result, city)),
+                            file_name=f"brief-{city.slug}.html", mime="text/html", key="sc_dl_brief",
+                            help="One page in plain language: what was asked, what the model expects, how sure it is.")
