@@ -72,10 +72,13 @@ def test_play_animates_the_horizon(page, app_url):
     page.goto(_link(app_url))
     wait_ready(page, selector=METRIC)
     page.get_by_role("button", name="▶ Play").click()
-    seen = []
-    for _ in range(10):
-        page.wait_for_timeout(700)
+    page.get_by_role("button", name="⏸ Pause").wait_for(timeout=60_000)
+    seen: list[str] = []
+    for _ in range(120):  # the fragment steps every ~0.9 s; a loaded machine may take longer per step
+        page.wait_for_timeout(500)
         seen += [e.inner_text() for e in page.query_selector_all("strong") if e.inner_text().startswith("Fri ")]
+        if "Fri 21:00" in seen and page.get_by_role("button", name="▶ Play").count() == 1:
+            break
     assert len(set(seen)) >= 3 and "Fri 21:00" in seen, seen  # the stamp moved through the horizon to its end
     wait_ready(page)
     assert page.get_by_role("button", name="▶ Play").count() == 1  # stopped at the end of the horizon
