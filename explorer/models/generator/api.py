@@ -50,6 +50,14 @@ class GeneratorBundle:
     def domain(self) -> Domain:
         return self.view.domain
 
+    @property
+    def sensors_without_history(self) -> list[str]:
+        """Sensors with no reading in the training split (installed later): their profile is a
+        placeholder and the generator has learned nothing about them."""
+        min_sd = 0.25 if self.domain == "counts" else 1.0
+        flat = np.all(self.mu == 0, axis=(0, 1)) & np.all(np.isclose(self.sd, 4 * min_sd), axis=(0, 1))
+        return [s for s, f in zip(self.view.sensor_ids, flat, strict=True) if f]
+
     def tensors(self) -> dict[str, torch.Tensor]:
         """Everything that goes into the safetensors file."""
         t = {f"g.{k}": v for k, v in self.model.state_dict().items()}
@@ -180,6 +188,7 @@ class ScenarioResult:
     seed: int
     elapsed_ms: float
     headline: dict[str, Any] = field(default_factory=dict)
+    sensors_without_history: list[str] = field(default_factory=list)  # values there are placeholders
 
     @property
     def difference(self) -> np.ndarray:
@@ -279,6 +288,13 @@ def generate(
     if slug is not None and slug != bundle.view.slug:
         raise ScenarioError(f"the model is for {bundle.view.slug!r}, not {slug!r}")
     validate_for_city(scenario, bundle.view)
+    no_history = bundle.sensors_without_history
+    for i, e in enumerate(scenario.events):
+        if e.place.sensor_id is not None and e.place.sensor_id in no_history:
+            raise ScenarioError(
+                f"event {i}: sensor {e.place.sensor_id} has no history in the model's training period; "
+                "choose another sensor or a nearby lat/lon"
+            )
     if not 1 <= n_samples <= 4096:
         raise ScenarioError(f"n_samples must be between 1 and 4096, got {n_samples}")
     dow, hol, nxt, start = _day(bundle, scenario)
@@ -313,6 +329,7 @@ def generate(
         event_field=ev[:h],
         seed=seed,
         elapsed_ms=0.0,
+        sensors_without_history=no_history,
     )
     res.headline = _headline(res)
     res.elapsed_ms = 1000 * (time.perf_counter() - t0)

@@ -65,6 +65,7 @@ def evaluate_cmd(
     repeats: int | None = typer.Option(None, help="override the number of repeats"),
     steps: int | None = typer.Option(None, help="override the GRU training steps"),
     threads: int | None = typer.Option(None, help="torch CPU threads"),
+    from_json: Path | None = typer.Option(None, "--from-json", help="re-render a saved --json report, no run"),
 ) -> None:
     """Metrics of the GAN and both baselines on held-out days."""
     from explorer.errors import ExplorerError
@@ -78,11 +79,16 @@ def evaluate_cmd(
         s.repeats = repeats
     if steps:
         s.disc_steps = s.pred_steps = steps
-    try:
-        model = load_generator(city, checkpoint)
-        report = evaluate(model.view, quick=quick, settings=s, model=model)
-    except ExplorerError as exc:
-        _fail(exc)
+    if from_json is not None:
+        report = json.loads(from_json.read_text(encoding="utf-8"))
+        if report.get("city") != city:
+            _fail(ValueError(f"{from_json} is a report for {report.get('city')!r}, not {city!r}"))
+    else:
+        try:
+            model = load_generator(city, checkpoint)
+            report = evaluate(model.view, quick=quick, settings=s, model=model)
+        except ExplorerError as exc:
+            _fail(exc)
     if markdown is not None:
         write_markdown(report, markdown)
     if as_json:

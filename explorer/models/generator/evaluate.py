@@ -15,6 +15,8 @@ Protocol (``../shared/EVALUATION.md``, TimeGAN-style metrics), with these choice
   next value of the last sensor from the others, trained on synthetic (or, for reference, on the real
   training split), MAE on the real held-out windows; correlational: sum |C_syn - C_real| over the
   lower triangle of the lag-0 correlation matrix / 10; ``repeats`` runs, mean +- 95 % interval;
+* sensors with less than 5 % of readings in the training split (installed later) are left out of
+  every score and listed: no method has history to generate them from;
 * coverage: share of observed held-out readings inside the per-sensor-hour P10-P90 band;
 * controllability (GAN only: the baselines cannot be asked for an event): requests with the place,
   size and duration of surges labelled in the training split, on held-out calendar days; the
@@ -43,6 +45,7 @@ from explorer.models.generator.model import calendar_features
 from explorer.scenarios.schema import Scenario
 
 METHODS = ("gan", "analogue_bootstrap", "seasonal_noise")
+MIN_TRAIN_OBSERVED = 0.05  # sensors observed less than this in the training split are not evaluated
 
 
 @dataclass
@@ -297,13 +300,17 @@ def evaluate(
     bundle = model or load_generator(city)
     prep = prepare(bundle.view)
     days = prep.splits["test"]
-    n = prep.n
-    real = prep.y[days]  # (D, 24, N) model space
-    mask = prep.mask[days]
-    fill = prep.mu[prep.dtype[days]]
+    tr = prep.splits["train"]
+    # sensors with no training history (installed later) cannot be generated: left out, and listed
+    keep = prep.mask[tr].mean(axis=(0, 1)) >= MIN_TRAIN_OBSERVED
+    excluded = [sid for sid, k in zip(prep.view.sensor_ids, keep, strict=True) if not k]
+    n = int(keep.sum())
+    real = prep.y[days][..., keep]  # (D, 24, n) model space
+    mask = prep.mask[days][..., keep]
+    fill = prep.mu[prep.dtype[days]][..., keep]
     domain = prep.view.domain
     real_native = inverse(np.where(mask, real, fill), domain).reshape(-1, n)
-    full = inverse(prep.y.reshape(-1, n), domain)
+    full = inverse(prep.y[..., keep].reshape(-1, n), domain)
     lo, hi = np.nanmin(full, 0), np.nanmax(full, 0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
 
@@ -312,8 +319,8 @@ def evaluate(
 
     real_w = _windows(scale(real_native))
     # predictive reference: the same GRU trained on the real training split
-    tr = prep.splits["train"]
-    tr_native = inverse(np.where(prep.mask[tr], prep.y[tr], prep.mu[prep.dtype[tr]]), domain).reshape(-1, n)
+    tr_y = np.where(prep.mask[tr], prep.y[tr], prep.mu[prep.dtype[tr]])[..., keep]
+    tr_native = inverse(tr_y, domain).reshape(-1, n)
     pred_real = [predictive(_windows(scale(tr_native)), real_w, s.pred_steps, s.seed + k) for k in range(s.repeats)]
 
     samplers = {
@@ -325,7 +332,7 @@ def evaluate(
     out: dict[str, Any] = {}
     for name, sampler in samplers.items():
         t1 = time.perf_counter()
-        samples = sampler()  # (D, S, 24, N)
+        samples = sampler()[..., keep]  # (D, S, 24, n)
         sample_ms = 1000 * (time.perf_counter() - t1) / len(days)
         q10, q90 = np.quantile(samples, [0.1, 0.9], axis=1)  # (D, 24, N)
         inside = (y_obs >= q10) & (y_obs <= q90)
@@ -354,6 +361,8 @@ def evaluate(
         "city": prep.view.slug,
         "held_out_days": [str(prep.dates[days[0]]), str(prep.dates[days[-1]])],
         "n_held_out_days": int(len(days)),
+        "n_sensors_evaluated": n,
+        "sensors_without_training_history": excluded,
         "settings": s.__dict__ | {"quick": quick},
         "predictive_real_reference": _ci(pred_real),
         "checkpoint": {k: bundle.meta.get(k) for k in ("created", "data_hash", "metrics")},
@@ -380,10 +389,15 @@ def markdown(report: dict[str, Any]) -> str:
     c = ms["gan"]["controllability"]
     lines = [
         f"### {report['city']} — held-out {report['held_out_days'][0]} .. {report['held_out_days'][1]} "
-        f"({report['n_held_out_days']} days)",
+        f"({report['n_held_out_days']} days, {report.get('n_sensors_evaluated', '?')} sensors)",
         "",
         f"Settings: {json.dumps(report['settings'], sort_keys=True)}. "
-        f"Predictive score of the same GRU trained on real data: {_fmt(report['predictive_real_reference'])}.",
+        + (
+            f"Left out (no training history): sensors {', '.join(report['sensors_without_training_history'])}. "
+            if report.get("sensors_without_training_history")
+            else ""
+        )
+        + f"Predictive score of the same GRU trained on real data: {_fmt(report['predictive_real_reference'])}.",
         "",
         "| method | discriminative ↓ | discriminative, blocked split ↓ | predictive ↓ | correlational ↓ | "
         "P10–P90 coverage (target 0.80) | band width | controllability rel. error ↓ | "
@@ -405,7 +419,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_fmt(m['predictive'])} | {_fmt(m['correlational'], 2)} | "
             f"{m['coverage_p10_p90']:.3f} | {m['band_width_p10_p90']:.2f} | {err} | {where} | {lat_s} |"
         )
+    ck = (report.get("checkpoint") or {}).get("metrics") or {}
     lines += [
+        "",
+        f"Checkpoint: {ck.get('steps', '?')} steps in {ck.get('train_seconds', 0) / 60:.1f} min of training "
+        f"({ck.get('total_seconds', 0) / 60:.1f} min in all, device {ck.get('device', '?')}, "
+        f"{ck.get('torch_threads', '?')} thread(s)); spread calibration alpha = {ck.get('alpha', float('nan')):.2f}, "
+        f"validation coverage {ck.get('val_coverage_raw', float('nan')):.3f} before, "
+        f"{ck.get('val_coverage_calibrated', float('nan')):.3f} after.",
         "",
         f"Controllability: {len(c['requests'])} requests, share within 15 %: {c['share_within_15pct']:.2f}. "
         "Baseline latency (*) is the time to draw all samples of one day. "
