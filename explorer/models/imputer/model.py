@@ -134,10 +134,12 @@ class STImputer(nn.Module):
     @torch.no_grad()
     def fit_buffers(self, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray) -> None:
         """Per-sensor scaling, daily profiles and neighbour candidates from training input (T, N), NaN = missing."""
-        mu = np.nanmean(x, axis=0)
-        sd = np.nanstd(x, axis=0)
-        mu = np.where(np.isnan(mu), np.nanmean(mu), mu)
-        sd = np.where(~np.isfinite(sd) | (sd < 1e-6), 1.0, sd)
+        with np.errstate(all="ignore"):
+            mu = np.nanmean(x, axis=0)
+            sd = np.nanstd(x, axis=0)
+        mu = np.where(np.isnan(mu), np.nanmean(mu), mu)  # sensors without training data: typical values
+        bad = ~np.isfinite(sd) | (sd < 1e-6)
+        sd = np.where(bad, np.nanmedian(np.where(bad, np.nan, sd)) if (~bad).any() else 1.0, sd)
         z = (x - mu) / sd
         prof = np.zeros((2, self.cfg.slots_per_day, x.shape[1]), dtype=np.float64)
         for d in (0, 1):
