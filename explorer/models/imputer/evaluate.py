@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,8 +95,9 @@ def run_pypots(name: str, series: pd.DataFrame, data: ProtocolData, epochs: int,
     protocols: with ``cache_dir`` the fitted model is stored there and reused (its training time with it).
     """
     try:
-        from pypots.imputation import BRITS, SAITS
-        from pypots.utils.random import set_random_seed
+        with contextlib.redirect_stdout(sys.stderr):  # pypots prints a banner on import; keep stdout for --json
+            from pypots.imputation import BRITS, SAITS
+            from pypots.utils.random import set_random_seed
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
         raise RuntimeError("PyPOTS is not installed: pip install 'urban-whatif-explorer[eval]' (or pypots)") from exc
     set_random_seed(seed)
