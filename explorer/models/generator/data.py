@@ -181,10 +181,10 @@ class Prepared:
     def n(self) -> int:
         return self.y.shape[2]
 
-    def residual(self) -> np.ndarray:
-        """(D, 24, N) standardised residual, 0 where missing."""
+    def residual(self, clip: float = R_CLIP) -> np.ndarray:
+        """(D, 24, N) standardised residual clipped to +-clip, 0 where missing."""
         r = (self.y - self.mu[self.dtype]) / self.sd[self.dtype]
-        return np.clip(np.nan_to_num(r, nan=0.0), -R_CLIP, R_CLIP).astype(np.float32)
+        return np.clip(np.nan_to_num(r, nan=0.0), -clip, clip).astype(np.float32)
 
 
 def profile(y: np.ndarray, dtype: np.ndarray, min_sd: float) -> tuple[np.ndarray, np.ndarray]:

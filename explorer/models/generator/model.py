@@ -32,7 +32,6 @@ from torch import nn
 
 T = 24  # hours per generated window
 COND_DIM = 10  # per hour: sin/cos hour of day, 7 x day of week one-hot, holiday
-R_CLIP = 16.0  # as explorer.models.generator.data.R_CLIP
 
 
 @dataclass
@@ -52,6 +51,7 @@ class GeneratorConfig:
     gp_weight: float = 10.0
     aux_weight: float = 20.0
     quantile_weight: float = 5.0
+    r_clip: float = 16.0  # residual clip (training data) and soft clip (generator)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,7 +60,8 @@ class GeneratorConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeneratorConfig:
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        legacy = {"r_clip": 16.0}  # checkpoints written before the field existed
+        return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
 def normalised_adjacency(adj: np.ndarray) -> torch.Tensor:
@@ -147,7 +148,8 @@ class Generator(nn.Module):
         x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)  # (B, 24, H)
         x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H)
         base = self.decode(x) + torch.exp(self.scale(x).clamp(-6, 3)) * self.own_noise(zs)
-        base = R_CLIP * torch.tanh(base / R_CLIP)  # the data's residuals are clipped to +-R_CLIP
+        clip = self.cfg.r_clip
+        base = clip * torch.tanh(base / clip)  # the training residuals are clipped to +-r_clip
         return base, 1 + 0.5 * torch.tanh(self.gain_head(x))
 
     def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:

@@ -77,10 +77,12 @@ class TrainData:
         return TrainData(*(t.to(device) for t in ts), self.starts, q)
 
 
-def build_train_data(prep: Prepared, field: np.ndarray, days: np.ndarray, min_observed: float = 0.2) -> TrainData:
+def build_train_data(
+    prep: Prepared, field: np.ndarray, days: np.ndarray, min_observed: float = 0.2, clip: float = 16.0
+) -> TrainData:
     """Flatten ``days`` (consecutive) of residual, mask, event field, profile and calendar."""
     n = prep.n
-    r = prep.residual()[days].reshape(-1, n)
+    r = prep.residual(clip)[days].reshape(-1, n)
     m = prep.mask[days].reshape(-1, n).astype(np.float32)
     e = field[days].reshape(-1, n)
     mu = prep.mu[prep.dtype[days]].reshape(-1, n)
@@ -179,7 +181,7 @@ def train(
     t_start = time.perf_counter()
     prep = prepare(view)
     table, field = surges_from_prepared(prep)
-    data = build_train_data(prep, field, prep.splits["train"]).to(dev)
+    data = build_train_data(prep, field, prep.splits["train"], clip=cfg.r_clip).to(dev)
     g = Generator(cfg, view.adjacency).to(dev)
     c = Critic(cfg, view.adjacency).to(dev)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
