@@ -87,7 +87,11 @@ def test_result_quantiles_and_frame(melbourne, bundle):
     assert q.shape == (3, 8, 39) and (q[0] <= q[1]).all() and (q[1] <= q[2]).all()
     frame = res.to_frame()
     assert len(frame) == 8 * 39 and {"scenario_p50", "difference_p90"} <= set(frame.columns)
-    assert res.headline["unit"] == melbourne.manifest.series.unit and "extra_pedestrian_hours_p10_p50_p90" in res.headline
+    assert res.headline["unit"] == melbourne.manifest.series.unit
+    assert "extra_pedestrian_hours_p10_p50_p90" in res.headline
+    (check,) = res.headline["events_requested_vs_generated"]
+    assert check["sensor_id"] == "4" and check["requested"] == 3000 and check["unit"] == "people"
+    assert check["generated"] > 0
 
 
 def test_checkpoint_of_another_city_is_refused(ckpt):

@@ -256,6 +256,28 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
     return out
 
 
+def _event_checks(res: ScenarioResult, bundle: GeneratorBundle) -> list[dict[str, Any]]:
+    """Per event: the requested magnitude and the generated one at the place (median over samples of
+    the mean over the event's hours inside the horizon, same unit), so a page can show both."""
+    out = []
+    for i, ev in enumerate(res.scenario.events):
+        p = int(np.argmax(event_weights(bundle.view, ev)))
+        t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
+        b = res.baseline[:, t, p].mean(1)
+        s = res.scenario_samples[:, t, p].mean(1)
+        if ev.unit == "people":
+            got = np.median(s - b)
+        elif ev.unit == "percent":
+            got = np.median(100 * (s / np.maximum(b, 1e-3) - 1))
+        else:
+            got = np.median(100 * (1 - s / np.maximum(b, 1e-3)))
+        out.append(
+            {"event": i, "sensor_id": res.sensor_ids[p], "unit": ev.unit, "requested": ev.magnitude,
+             "generated": float(got)}
+        )  # fmt: skip
+    return out
+
+
 def _day(bundle: GeneratorBundle, scenario: Scenario) -> tuple[int, bool, bool, pd.Timestamp]:
     dc = scenario.day
     slug = bundle.view.slug
@@ -332,6 +354,7 @@ def generate(
         sensors_without_history=no_history,
     )
     res.headline = _headline(res)
+    res.headline["events_requested_vs_generated"] = _event_checks(res, bundle)
     res.elapsed_ms = 1000 * (time.perf_counter() - t0)
     return res
 
