@@ -38,3 +38,17 @@ def test_every_page_opens(page, app_url, shots, path, has_map, text):
     if has_map:
         assert drawn_fraction(map_pixels(page)) > 0.02
     page.screenshot(path=str(shots / f"page-{path.split('?')[0]}.png"), full_page=True)
+
+
+def test_data_health_shows_imputed_against_measured(page, app_url, shots):
+    page.goto(f"{app_url}/health?city=melbourne")
+    wait_ready(page, selector='[data-testid="stPlotlyChart"]')
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(2).wait_for(timeout=120_000)
+    wait_ready(page)
+    charts.nth(2).scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    charts.nth(2).screenshot(path=str(shots / "health-melbourne-imputed.png"))
+    legend = charts.nth(2).inner_text()
+    assert "Measured" in legend and "Imputed (model)" in legend and "Imputed P10–P90" in legend
+    assert exception_boxes(page) == []
