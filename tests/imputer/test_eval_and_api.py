@@ -63,3 +63,14 @@ def test_impute_fills_only_gaps_inside_active_spans(melbourne) -> None:
     np.testing.assert_array_equal(res.p90.to_numpy(), again.p90.to_numpy())
     with pytest.raises(ValueError, match="n_samples"):
         impute(melbourne, n_samples=0, model=model, meta={})
+
+
+def test_band_scale_reaches_target_coverage_on_validation(melbourne) -> None:
+    from explorer.models.imputer.api import fit_band_scale
+
+    series = melbourne.series.iloc[:600, :12]
+    model = STImputer(ImputerConfig(n_nodes=12, slots_per_day=24, hidden=8, n_neighbours=4))
+    cal = fit_band_scale(model, series, n_samples=8, max_steps=60)
+    assert 1.0 <= cal["band_scale"] <= 6.01
+    assert cal["val_coverage_uncalibrated"] < 0.8  # an untrained model's band is too narrow...
+    assert cal["val_coverage"] > cal["val_coverage_uncalibrated"]  # ...and widening it covers more

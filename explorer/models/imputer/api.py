@@ -20,7 +20,8 @@ class ImputationResult:
     """Wide frames aligned with ``city.series`` (restricted to the requested range).
 
     ``observed`` holds the measurements (NaN where missing). ``mean`` is the model's point estimate (latent at
-    its prior mean, overlapping windows averaged); ``p10``/``p50``/``p90`` are quantiles over sampled fills.
+    its prior mean, overlapping windows averaged); ``p10``/``p50``/``p90`` are quantiles over sampled fills,
+    the P10-P90 band widened around P50 by the checkpoint's validation-fitted ``band_scale``.
     Measured cells keep their measured value in every frame. ``imputed`` is True exactly where a value was
     filled; outside a sensor's active span (counters installed late or removed) nothing is filled: NaN there.
     """
@@ -39,6 +40,30 @@ class ImputationResult:
     def filled(self) -> pd.DataFrame:
         """Measured values where present, the point estimate where imputed (NaN outside active spans)."""
         return self.mean
+
+
+def fit_band_scale(model: STImputer, series: pd.DataFrame, n_samples: int = 20, seed: int = 0,
+                   max_steps: int = 1000, target: float = 0.8) -> dict[str, float]:
+    """Widening factor k of the sampled P10-P90 band (around P50) so it covers ``target`` of hidden values.
+
+    Fitted on the validation part, inputs with both protocols' evaluation values hidden (as in training).
+    """
+    from explorer.models.imputer.train import prepare_training
+
+    prep = prepare_training(series)
+    a, b = prep.bounds
+    stop = min(b, a + max_steps)
+    x = np.where(prep.visible, prep.values, np.nan).astype(np.float32)
+    draws = sample(model, x, prep.slot, prep.daytype, n_samples, seed, start=a, stop=stop)
+    q10, q50, q90 = np.quantile(draws, [0.1, 0.5, 0.9], axis=0)
+    hid = prep.hidden[a:stop]
+    y = np.nan_to_num(prep.values[a:stop])[hid]
+    lo, mid, hi = q10[hid], q50[hid], q90[hid]
+    grid = np.arange(1.0, 6.01, 0.05)
+    cover = np.array([((y >= mid - k * (mid - lo)) & (y <= mid + k * (hi - mid))).mean() for k in grid])
+    best = int(np.argmin(np.abs(cover - target)))
+    return {"band_scale": round(float(grid[best]), 2), "val_coverage": round(float(cover[best]), 4),
+            "val_coverage_uncalibrated": round(float(cover[0]), 4), "n_samples": n_samples, "val_steps": stop - a}
 
 
 def _range(index: pd.DatetimeIndex, start: Any, end: Any, window: int) -> tuple[int, int]:
@@ -71,6 +96,8 @@ def impute(city: City, n_samples: int = 20, seed: int = 0, start: Any = None, en
     point = predict(model, x, slot, daytype, start=lo, stop=hi, stride=max(1, model.cfg.window // 2))
     draws = sample(model, x, slot, daytype, n_samples, seed, start=lo, stop=hi)  # (S, T, N)
     q10, q50, q90 = np.quantile(draws, [0.1, 0.5, 0.9], axis=0)
+    k = float(((meta or {}).get("calibration") or {}).get("band_scale", 1.0))
+    q10, q90 = q50 - k * (q50 - q10), q50 + k * (q90 - q50)  # widen by the validation-fitted factor
 
     obs = x[lo:hi]
     measured = ~np.isnan(obs)
