@@ -256,21 +256,26 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
     return out
 
 
+def generated_size(res: ScenarioResult, ev: Event, p: int) -> float:
+    """The event's generated size at sensor index ``p``, in the event's unit: the median over samples of the
+    scenario-minus-baseline change averaged over the event's hours (extra people, percent more, percent slower)."""
+    t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
+    b = res.baseline[:, t, p].mean(1)
+    s = res.scenario_samples[:, t, p].mean(1)
+    if ev.unit == "people":
+        return float(np.median(s - b))
+    if ev.unit == "percent":
+        return float(np.median(100 * (s / np.maximum(b, 1e-3) - 1)))
+    return float(np.median(100 * (1 - s / np.maximum(b, 1e-3))))
+
+
 def _event_checks(res: ScenarioResult, bundle: GeneratorBundle) -> list[dict[str, Any]]:
     """Per event: the requested magnitude and the generated one at the place (median over samples of
     the mean over the event's hours inside the horizon, same unit), so a page can show both."""
     out = []
     for i, ev in enumerate(res.scenario.events):
         p = int(np.argmax(event_weights(bundle.view, ev)))
-        t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
-        b = res.baseline[:, t, p].mean(1)
-        s = res.scenario_samples[:, t, p].mean(1)
-        if ev.unit == "people":
-            got = np.median(s - b)
-        elif ev.unit == "percent":
-            got = np.median(100 * (s / np.maximum(b, 1e-3) - 1))
-        else:
-            got = np.median(100 * (1 - s / np.maximum(b, 1e-3)))
+        got = generated_size(res, ev, p)
         out.append(
             {"event": i, "sensor_id": res.sensor_ids[p], "unit": ev.unit, "requested": ev.magnitude,
              "generated": float(got)}

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.models.generator.api import GeneratorBundle, event_weights, generate, load_generator
+from explorer.models.generator.api import GeneratorBundle, event_weights, generate, generated_size, load_generator
 from explorer.models.generator.data import Prepared, inverse, prepare
 from explorer.models.generator.events import surges_from_prepared
 from explorer.models.generator.model import calendar_features
@@ -248,15 +248,7 @@ def controllability(bundle: GeneratorBundle, prep: Prepared, k: int, n: int, see
         ev = sc.events[0]
         res = generate(bundle.view, sc, n_samples=n, seed=seed + j, model=bundle)
         p = ids.index(ev.place.sensor_id)  # type: ignore[arg-type]
-        t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
-        b = res.baseline[:, t, p].mean(1)
-        s = res.scenario_samples[:, t, p].mean(1)
-        if ev.unit == "people":
-            got = np.median(s - b)
-        elif ev.unit == "percent":
-            got = np.median(100 * (s / np.maximum(b, 1e-3) - 1))
-        else:
-            got = np.median(100 * (1 - s / np.maximum(b, 1e-3)))
+        got = generated_size(res, ev, p)
         err = abs(got - ev.magnitude) / ev.magnitude
         errs.append(err)
         effect = np.abs(np.median(res.difference, axis=0)).sum(0)  # (N,)
