@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         description="'layer' draws the city's road layer; 'graph' draws the sensor graph's edges instead "
         "(for road layers whose licence is unclear).",
     )
+    map_aggregate_above: int = Field(
+        2000, ge=1, description="Cities with more sensors than this draw them as h3 hexagons on the scenario map "
+        "(a cell's sensors are shown one by one when it is selected).")
 
 
 def _unknown_env() -> list[str]:
