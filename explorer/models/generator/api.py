@@ -72,14 +72,15 @@ class GeneratorBundle:
 
         cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
         """
+        dev = next(self.model.parameters()).device  # noise is drawn on CPU: same seed, same noise on any device
         g = torch.Generator().manual_seed(int(seed))
-        z = self.model.noise(n_samples, g)
-        c = torch.from_numpy(cond).float()[None].expand(n_samples, -1, -1)
+        z = tuple(t.to(dev) for t in self.model.noise(n_samples, g))
+        c = torch.from_numpy(cond).float().to(dev)[None].expand(n_samples, -1, -1)
         base, gain = self.model.parts(z, c)  # the events do not change these: same noise, same base
         out = []
-        for ev in torch.from_numpy(events).float():
+        for ev in torch.from_numpy(events).float().to(dev):
             out.append(base if not ev.any() else base + self.model.event_response(gain, ev[None]))
-        return torch.stack(out).numpy()
+        return torch.stack(out).cpu().numpy()
 
 
 def checkpoint_base(view: CityView) -> Path:
@@ -90,8 +91,9 @@ def checkpoint_base(view: CityView) -> Path:
     return Path(folder) / KIND
 
 
-def load_generator(city: Any, path: str | Path | None = None) -> GeneratorBundle:
-    """Load the city's generator checkpoint on CPU (refuses another city's or other data's)."""
+def load_generator(city: Any, path: str | Path | None = None, *, device: str | torch.device = "cpu") -> GeneratorBundle:
+    """Load the city's generator checkpoint (refuses another city's or other data's) onto ``device``
+    (default CPU; "auto" = CUDA when present)."""
     from explorer.models.checkpoint import load_checkpoint
 
     view = as_view(city)
@@ -100,7 +102,9 @@ def load_generator(city: Any, path: str | Path | None = None) -> GeneratorBundle
     cfg = GeneratorConfig.from_dict(meta["config"])
     model = Generator(cfg, view.adjacency)
     model.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("g.")})
-    model.eval()
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).eval()
     return GeneratorBundle(
         model=model,
         config=cfg,
