@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from explorer.cities.graph import gaussian_kernel_adjacency, haversine_km
 from explorer.cities.labels import describe_sensors
@@ -28,7 +30,7 @@ class City:
     series: pd.DataFrame
     sensors: gpd.GeoDataFrame
     freq: pd.Timedelta
-    adjacency: np.ndarray
+    adjacency: np.ndarray | sparse.csr_matrix  # sparse when the graph file stores it sparse (large cities)
     data_hash: str
     zones: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None
@@ -103,13 +105,22 @@ def list_cities(cities_dir: Path | None = None) -> list[str]:
     return sorted(p.name for p in cities_dir.iterdir() if (p / MANIFEST_NAME).is_file())
 
 
-def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFrame, ids: list[str]) -> np.ndarray:
+def _read_matrix(npz: Any, name: str, n: int) -> np.ndarray | sparse.csr_matrix:
+    """A dense weight matrix, or a sparse CSR one stored as ``<name>_data/_indices/_indptr`` (large cities)."""
+    if name not in npz.files and f"{name}_indptr" in npz.files:
+        return sparse.csr_matrix((npz[f"{name}_data"].astype("float32"), npz[f"{name}_indices"],
+                                  npz[f"{name}_indptr"]), shape=(n, n))
+    return np.asarray(npz[name], dtype="float32")
+
+
+def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFrame, ids: list[str]
+                    ) -> np.ndarray | sparse.csr_matrix:
     if manifest.graph is not None:
         path = folder / manifest.graph.path
         try:
             with np.load(path, allow_pickle=False) as npz:
                 graph_ids = [str(s) for s in npz["sensor_ids"]]
-                matrix = np.asarray(npz[manifest.graph.matrix], dtype="float32")
+                matrix = _read_matrix(npz, manifest.graph.matrix, len(graph_ids))
         except Exception as exc:  # noqa: BLE001
             raise CityDataError(f"the graph file could not be read ({exc})", where=str(path),
                                 fix="save an .npz with 'sensor_ids' and the manifest's weight matrix") from None
@@ -119,7 +130,7 @@ def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFr
             raise CityDataError(f"sensor '{missing[0]}' is not in the graph", where=str(path),
                                 fix="rebuild the graph for all sensors, or drop [graph] from the manifest")
         order = np.array([pos[s] for s in ids])
-        return matrix[np.ix_(order, order)]
+        return matrix[order][:, order] if sparse.issparse(matrix) else matrix[np.ix_(order, order)]
     dist = haversine_km(sensors.geometry.y.to_numpy(), sensors.geometry.x.to_numpy())
     return gaussian_kernel_adjacency(dist)
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 Domain = Literal["speed", "counts"]
 R_CLIP = 16.0
@@ -65,7 +66,7 @@ class CityView:
     sensor_ids: list[str]
     lat: np.ndarray
     lon: np.ndarray
-    adjacency: np.ndarray
+    adjacency: np.ndarray | sparse.csr_matrix  # sparse for large (synthetic) cities
     data_hash: str
     domain: Domain
     unit: str
@@ -104,7 +105,7 @@ def as_view(city: Any) -> CityView:
         sensor_ids=ids,
         lat=np.asarray(geom.y, np.float64),
         lon=np.asarray(geom.x, np.float64),
-        adjacency=np.asarray(city.adjacency, np.float32),
+        adjacency=city.adjacency if sparse.issparse(city.adjacency) else np.asarray(city.adjacency, np.float32),
         data_hash=str(city.data_hash),
         domain=dom,
         unit=str(

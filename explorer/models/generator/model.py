@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse
 from torch import nn
 
 T = 24  # hours per generated window
@@ -64,8 +65,19 @@ class GeneratorConfig:
         return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
-def normalised_adjacency(adj: np.ndarray) -> torch.Tensor:
-    """Symmetric ``D^-1/2 (max(A, A^T) + I) D^-1/2`` as a dense float tensor (n, n)."""
+def normalised_adjacency(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
+    """Symmetric ``D^-1/2 (max(A, A^T) + I) D^-1/2`` as a float tensor (n, n): dense, or sparse CSR when
+    ``adj`` is a scipy sparse matrix (large cities: a dense 50,000^2 matrix would take 10 GB)."""
+    if sparse.issparse(adj):
+        a = adj.tocsr().astype(np.float32)
+        a = a.maximum(a.T)
+        a = (a - sparse.diags(a.diagonal()) + sparse.eye(a.shape[0], dtype=np.float32)).tocsr()
+        d = sparse.diags(1.0 / np.sqrt(np.asarray(a.sum(1)).ravel())).astype(np.float32)
+        a = (d @ a @ d).tocsr().astype(np.float32)
+        a.sort_indices()
+        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)),
+                                       torch.from_numpy(a.indices.astype(np.int64)),
+                                       torch.from_numpy(a.data), size=a.shape)
     a = np.maximum(adj, adj.T).astype(np.float32)
     np.fill_diagonal(a, 1.0)
     d = 1.0 / np.sqrt(a.sum(1))
@@ -106,7 +118,8 @@ class Generator(nn.Module):
         super().__init__()
         n, h = adjacency.shape[0], cfg.hidden
         self.cfg, self.n = cfg, n
-        self.register_buffer("a", normalised_adjacency(adjacency))
+        a = normalised_adjacency(adjacency)
+        self.register_buffer("a", a, persistent=not a.is_sparse_csr)  # a sparse graph is rebuilt from the city
         self.p_cond = nn.Linear(COND_DIM, h)
         self.p_zg = nn.Linear(cfg.z_global, h)
         self.p_zh = nn.Linear(cfg.z_hour, h)
@@ -154,7 +167,12 @@ class Generator(nn.Module):
 
     def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
         """The event acts locally: at its sensors with an hour-dependent gain, and over graph neighbours."""
-        return gain * event + self.spread_gain * torch.matmul(event, self.a)
+        if self.a.is_sparse_csr:  # a is symmetric: event @ a = (a @ event^T)^T
+            flat = event.reshape(-1, self.n)
+            spread = torch.sparse.mm(self.a, flat.T.contiguous()).T.reshape(event.shape)
+        else:
+            spread = torch.matmul(event, self.a)
+        return gain * event + self.spread_gain * spread
 
     def forward(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
         base, gain = self.parts(noise, cond)
