@@ -66,7 +66,7 @@ class GeneratorConfig:
 
 
 def normalised_adjacency(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
-    """Symmetric ``D^-1/2 (max(A, A^T) + I) D^-1/2`` as a float tensor (n, n): dense, or sparse CSR when
+    """Symmetric ``D^-1/2 (max(A, A^T) + I) D^-1/2`` as a float tensor (n, n): dense, or sparse (COO) when
     ``adj`` is a scipy sparse matrix (large cities: a dense 50,000^2 matrix would take 10 GB)."""
     if sparse.issparse(adj):
         a = adj.tocsr().astype(np.float32)
@@ -74,10 +74,10 @@ def normalised_adjacency(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
         a = (a - sparse.diags(a.diagonal()) + sparse.eye(a.shape[0], dtype=np.float32)).tocsr()
         d = sparse.diags(1.0 / np.sqrt(np.asarray(a.sum(1)).ravel())).astype(np.float32)
         a = (d @ a @ d).tocsr().astype(np.float32)
-        a.sort_indices()
-        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)),
-                                       torch.from_numpy(a.indices.astype(np.int64)),
-                                       torch.from_numpy(a.data), size=a.shape)
+        coo = a.tocoo()
+        idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+        return torch.sparse_coo_tensor(idx, torch.from_numpy(coo.data), size=a.shape,
+                                       check_invariants=True).coalesce()
     a = np.maximum(adj, adj.T).astype(np.float32)
     np.fill_diagonal(a, 1.0)
     d = 1.0 / np.sqrt(a.sum(1))
@@ -119,7 +119,7 @@ class Generator(nn.Module):
         n, h = adjacency.shape[0], cfg.hidden
         self.cfg, self.n = cfg, n
         a = normalised_adjacency(adjacency)
-        self.register_buffer("a", a, persistent=not a.is_sparse_csr)  # a sparse graph is rebuilt from the city
+        self.register_buffer("a", a, persistent=not a.is_sparse)  # a sparse graph is rebuilt from the city
         self.p_cond = nn.Linear(COND_DIM, h)
         self.p_zg = nn.Linear(cfg.z_global, h)
         self.p_zh = nn.Linear(cfg.z_hour, h)
@@ -167,7 +167,7 @@ class Generator(nn.Module):
 
     def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
         """The event acts locally: at its sensors with an hour-dependent gain, and over graph neighbours."""
-        if self.a.is_sparse_csr:  # a is symmetric: event @ a = (a @ event^T)^T
+        if self.a.is_sparse:  # a is symmetric: event @ a = (a @ event^T)^T
             flat = event.reshape(-1, self.n)
             spread = torch.sparse.mm(self.a, flat.T.contiguous()).T.reshape(event.shape)
         else:
