@@ -65,6 +65,7 @@ def evaluate_cmd(
     repeats: int | None = typer.Option(None, help="override the number of repeats"),
     steps: int | None = typer.Option(None, help="override the GRU training steps"),
     threads: int | None = typer.Option(None, help="torch CPU threads"),
+    device: str = typer.Option("cpu", help="where the metric GRUs train: cpu, cuda or auto"),
     from_json: Path | None = typer.Option(None, "--from-json", help="re-render a saved --json report, no run"),
 ) -> None:
     """Metrics of the GAN and both baselines on held-out days."""
@@ -79,6 +80,7 @@ def evaluate_cmd(
         s.repeats = repeats
     if steps:
         s.disc_steps = s.pred_steps = steps
+    s.device = device
     if from_json is not None:
         report = json.loads(from_json.read_text(encoding="utf-8"))
         if report.get("city") != city:

@@ -59,6 +59,7 @@ class EvalSettings:
     requests: int = 40
     latency_calls: int = 20
     seed: int = 0
+    device: str = "cpu"  # where the metric GRUs train: cpu, cuda or auto
 
     @classmethod
     def quick(cls) -> EvalSettings:
@@ -125,7 +126,15 @@ class _GRU(nn.Module):
         return self.out(h), self.out(last[-1])
 
 
-def discriminative(real: np.ndarray, fake: np.ndarray, steps: int, seed: int, blocked: bool = False) -> float:
+def metric_device(name: str = "cpu") -> torch.device:
+    """``auto`` -> CUDA when present; the metric GRUs give the same protocol on either device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def discriminative(real: np.ndarray, fake: np.ndarray, steps: int, seed: int, blocked: bool = False,
+                   device: str = "cpu") -> float:
     """|accuracy - 0.5| of a GRU classifier on held-out 20 % of real and synthetic windows.
 
     ``blocked=False``: the protocol's random 80/20 split of the stride-1 windows (test windows overlap
@@ -149,32 +158,35 @@ def discriminative(real: np.ndarray, fake: np.ndarray, steps: int, seed: int, bl
             perm = rng.permutation(k)
             train[lo + perm[: int(0.8 * k)]] = True
             test[lo + perm[int(0.8 * k) :]] = True
-    xt, yt = torch.from_numpy(x[train]), torch.from_numpy(y[train])
-    model = _GRU(dim, max(dim // 2, 1))
+    dev = metric_device(device)
+    xt, yt = torch.from_numpy(x[train]).to(dev), torch.from_numpy(y[train]).to(dev)
+    model = _GRU(dim, max(dim // 2, 1)).to(dev)
     opt = torch.optim.Adam(model.parameters())
     lossf = nn.BCEWithLogitsLoss()
     for _ in range(steps):
-        b = torch.from_numpy(rng.choice(len(xt), min(128, len(xt))))
+        b = torch.from_numpy(rng.choice(len(xt), min(128, len(xt)))).to(dev)
         loss = lossf(model(xt[b])[1].squeeze(-1), yt[b])
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
-        pred = model(torch.from_numpy(x[test]))[1].squeeze(-1) > 0
-    acc = float((pred.numpy() == (y[test] > 0.5)).mean())
+        pred = model(torch.from_numpy(x[test]).to(dev))[1].squeeze(-1) > 0
+    acc = float((pred.cpu().numpy() == (y[test] > 0.5)).mean())
     return abs(acc - 0.5)
 
 
-def predictive(train_windows: np.ndarray, test_windows: np.ndarray, steps: int, seed: int) -> float:
+def predictive(train_windows: np.ndarray, test_windows: np.ndarray, steps: int, seed: int,
+               device: str = "cpu") -> float:
     """Train on ``train_windows``, MAE on ``test_windows``: next value of the last feature from the others."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     dim = train_windows.shape[2]
-    xt = torch.from_numpy(train_windows.astype(np.float32))
-    model = _GRU(dim - 1, max(dim // 2, 1))
+    dev = metric_device(device)
+    xt = torch.from_numpy(train_windows.astype(np.float32)).to(dev)
+    model = _GRU(dim - 1, max(dim // 2, 1)).to(dev)
     opt = torch.optim.Adam(model.parameters())
     for _ in range(steps):
-        b = torch.from_numpy(rng.choice(len(xt), min(128, len(xt))))
+        b = torch.from_numpy(rng.choice(len(xt), min(128, len(xt)))).to(dev)
         seq = xt[b]
         pred = model(seq[:, :-1, :-1])[0].squeeze(-1)
         loss = (pred - seq[:, 1:, -1]).abs().mean()
@@ -182,7 +194,7 @@ def predictive(train_windows: np.ndarray, test_windows: np.ndarray, steps: int, 
         loss.backward()
         opt.step()
     with torch.no_grad():
-        seq = torch.from_numpy(test_windows.astype(np.float32))
+        seq = torch.from_numpy(test_windows.astype(np.float32)).to(dev)
         pred = model(seq[:, :-1, :-1])[0].squeeze(-1)
         return float((pred - seq[:, 1:, -1]).abs().mean())
 
@@ -313,7 +325,8 @@ def evaluate(
     # predictive reference: the same GRU trained on the real training split
     tr_y = np.where(prep.mask[tr], prep.y[tr], prep.mu[prep.dtype[tr]])[..., keep]
     tr_native = inverse(tr_y, domain).reshape(-1, n)
-    pred_real = [predictive(_windows(scale(tr_native)), real_w, s.pred_steps, s.seed + k) for k in range(s.repeats)]
+    pred_real = [predictive(_windows(scale(tr_native)), real_w, s.pred_steps, s.seed + k, s.device)
+                 for k in range(s.repeats)]
 
     samplers = {
         "gan": lambda: sample_gan(bundle, prep, days, s.n_samples, s.seed),
@@ -337,9 +350,9 @@ def evaluate(
             syn = samples[:, k % s.n_samples]  # (D, 24, N)
             syn = np.where(mask, syn, inverse(fill, domain)).reshape(-1, n)  # same fill as real
             syn_w = _windows(scale(syn))
-            disc.append(discriminative(real_w, syn_w, s.disc_steps, s.seed + k))
-            disc_b.append(discriminative(real_w, syn_w, s.disc_steps, s.seed + k, blocked=True))
-            pred.append(predictive(syn_w, real_w, s.pred_steps, s.seed + k))
+            disc.append(discriminative(real_w, syn_w, s.disc_steps, s.seed + k, device=s.device))
+            disc_b.append(discriminative(real_w, syn_w, s.disc_steps, s.seed + k, blocked=True, device=s.device))
+            pred.append(predictive(syn_w, real_w, s.pred_steps, s.seed + k, s.device))
             corr.append(correlational(scale(real_native), scale(syn)))
         m["discriminative"] = _ci(disc)
         m["discriminative_blocked"] = _ci(disc_b)
