@@ -1,4 +1,4 @@
-"""``explorer city check|add|list``."""
+"""``explorer city check|add|list|synth``."""
 
 from __future__ import annotations
 
@@ -71,3 +71,24 @@ def add(
     except ExplorerError as exc:
         _fail(exc)
     typer.echo(f"added {city.name} at {city.folder} ({city.series.shape[1]} sensors)")
+
+
+@app.command()
+def synth(
+    sensors: int = typer.Option(10_000, "--sensors", min=2, help="Number of synthetic sensors."),
+    source: str = typer.Option("los-angeles", "--source", help="Bundled city to resample from."),
+    out: Path = typer.Option(..., "--out", help="Folder to create the city in (e.g. a cities folder)."),
+    seed: int = typer.Option(0, help="Random seed (same seed, same city)."),
+    days: int = typer.Option(None, help="Days of hourly history (default: sensors x hours under 10 million)."),
+) -> None:
+    """Build a large synthetic city resampled from a bundled one, with a derived generator (no training)."""
+    from explorer.cities.synthetic import make_synthetic_city
+
+    try:
+        folder = make_synthetic_city(source, sensors, seed, out, days=days)
+    except ExplorerError as exc:
+        _fail(exc)
+    except FileExistsError as exc:
+        typer.secho(f"error: {exc}; choose another --out or --seed", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {folder} ({sensors} sensors from {source}); use it with EXPLORER_CITIES_DIR={out}")
