@@ -1,16 +1,20 @@
 """One registry of settings: name, default and help. Read from ``EXPLORER_*`` environment variables.
 
-Unknown ``EXPLORER_*`` variables and wrongly typed values are refused at start-up.
+Unknown ``EXPLORER_*`` variables and wrongly typed values are refused at start-up. The workshop's older
+``WHATIF_*`` names (``WHATIF_DB_URL`` ...) are still read, with a deprecation warning, when the ``EXPLORER_*``
+name is not set.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from explorer.errors import ExplorerError
 
@@ -38,24 +42,81 @@ class Settings(BaseSettings):
     map_aggregate_above: int = Field(
         2000, ge=1, description="Cities with more sensors than this draw them as h3 hexagons on the scenario map "
         "(a cell's sensors are shown one by one when it is selected).")
+    # --- workshop (citizen voice) ---
+    db_url: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9+]*://", max_length=2000,
+        description="Workshop database as an SQLAlchemy URL (SQLite in WAL mode, or postgresql+psycopg://...); "
+        "default: sqlite:///<repo>/var/workshop.db.")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=500,
+        description="Address phones should use, for the projector's QR code; default: the page's own address.")
+    facilitator_pin: SecretStr | None = Field(
+        None, min_length=1, max_length=64, description="When set, the projector's facilitator controls ask for it.")
+    llm_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", max_length=500,
+        description="Base URL of an OpenAI-compatible endpoint for Ask the city, e.g. http://127.0.0.1:11434/v1; "
+        "unset: the offline parser only.")
+    llm_model: str | None = Field(None, min_length=1, max_length=200, description="Model name for that endpoint.")
+    llm_key: SecretStr | None = Field(None, description="Bearer token, if the endpoint needs one.")
+    llm_timeout: float = Field(20.0, gt=0, le=600,
+                               description="Seconds before Ask the city falls back to the offline parser.")
 
 
-def _unknown_env() -> list[str]:
+# older names of the workshop settings, still read when the EXPLORER_* name is not set
+DEPRECATED_ALIASES = {f"WHATIF_{name.upper()}": name for name in (
+    "db_url", "public_url", "facilitator_pin", "llm_url", "llm_model", "llm_key", "llm_timeout")}
+_warned: set[str] = set()
+
+
+class _FromMapping(Settings):
+    """The same fields, validated from keyword arguments only (the mapping read by ``load_settings``)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def _unknown_env(env: Mapping[str, str]) -> list[str]:
     known = {f"EXPLORER_{name.upper()}" for name in Settings.model_fields}
-    return sorted(k for k in os.environ if k.startswith("EXPLORER_") and k not in known)
+    return sorted(k for k in env if k.startswith("EXPLORER_") and k not in known)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Validated settings from ``environ`` (default: the process environment), read afresh; one clear
+    ``ExplorerError`` naming the bad variable. ``get_settings()`` is the cached one for start-up."""
+    env = os.environ if environ is None else environ
+    unknown = _unknown_env(env)
+    if unknown:
+        raise ExplorerError(f"unknown setting {', '.join(unknown)}", where="environment",
+                            fix=f"remove it; known settings: {', '.join(sorted(Settings.model_fields))}")
+    values: dict[str, str] = {}
+    source: dict[str, str] = {}
+    for name in Settings.model_fields:
+        var = f"EXPLORER_{name.upper()}"
+        if var in env:
+            values[name], source[name] = env[var], var
+    for old, name in DEPRECATED_ALIASES.items():
+        if env.get(old) and name not in values:
+            values[name], source[name] = env[old], old
+            if old not in _warned:
+                _warned.add(old)
+                warnings.warn(f"{old} is deprecated; set EXPLORER_{name.upper()} instead", DeprecationWarning,
+                              stacklevel=2)
+    try:
+        return _FromMapping(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = source.get(field, "EXPLORER_" + field.upper() if field else "EXPLORER_*")
+        raise ExplorerError(f"{name} is invalid: {err['msg']}", where="environment",
+                            fix="correct or unset the variable") from None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Validated settings; raise one clear error naming the bad variable."""
-    unknown = _unknown_env()
-    if unknown:
-        raise ExplorerError(f"unknown setting {', '.join(unknown)}", where="environment",
-                            fix=f"remove it; known settings: {', '.join(sorted(Settings.model_fields))}")
-    try:
-        return Settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "EXPLORER_" + str(err["loc"][0]).upper() if err["loc"] else "EXPLORER_*"
-        raise ExplorerError(f"{name} is invalid: {err['msg']}", where="environment",
-                            fix="correct or unset the variable") from None
+    """Validated settings, read once; raise one clear error naming the bad variable."""
+    return load_settings()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import os
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ import streamlit as st
 
 from explorer.cities import City
 from explorer.scenarios.schema import Scenario
+from explorer.settings import load_settings
 from explorer.ui.scenario_controls import DAYS, is_counts, place_options
 from explorer.voice.parser import ParseResult
 from explorer.voice.store import Store, default_url
@@ -119,13 +119,13 @@ def _cached_store(url: str) -> Store:
 
 
 def cached_store() -> Store:
-    """One workshop store per server and database URL (``WHATIF_DB_URL``)."""
+    """One workshop store per server and database URL (``EXPLORER_DB_URL``)."""
     return _cached_store(default_url())
 
 
 def say_url(city: City, base: str | None = None) -> str:
     """The address of the Have-your-say page for this city (from the browser's own URL)."""
-    raw = base or os.environ.get("WHATIF_PUBLIC_URL") or st.context.url or "http://127.0.0.1:8501"
+    raw = base or load_settings().public_url or st.context.url or "http://127.0.0.1:8501"
     parts = urlsplit(raw)
     root = f"{parts.scheme or 'http'}://{parts.netloc or '127.0.0.1:8501'}"
     return f"{root}/have_your_say?city={city.slug}"
@@ -149,8 +149,9 @@ def place_name(city: City, sensor_id: str | None, zone_id: str | None) -> str:
 
 
 def facilitator_ok() -> bool:
-    """True when no PIN is set (WHATIF_FACILITATOR_PIN) or the right PIN was typed in this session."""
-    pin = os.environ.get("WHATIF_FACILITATOR_PIN", "")
+    """True when no PIN is set (EXPLORER_FACILITATOR_PIN) or the right PIN was typed in this session."""
+    secret = load_settings().facilitator_pin
+    pin = secret.get_secret_value() if secret else ""
     if not pin:
         return True
     typed = st.text_input("Facilitator PIN", type="password", key="proj_pin")

@@ -1,8 +1,9 @@
 """Optional LLM path: any OpenAI-compatible ``/chat/completions`` endpoint, asked for scenario JSON.
 
-Configured by environment variables (or ``st.secrets`` with the same names): ``WHATIF_LLM_URL`` (base URL,
-e.g. ``http://127.0.0.1:11434/v1``), ``WHATIF_LLM_MODEL`` and optionally ``WHATIF_LLM_KEY`` and
-``WHATIF_LLM_TIMEOUT`` (seconds, default 20). The answer is validated against the same pydantic schema
+Configured by the settings registry (``explorer/settings.py``), from environment variables or ``st.secrets`` with
+the same names: ``EXPLORER_LLM_URL`` (base URL, e.g. ``http://127.0.0.1:11434/v1``), ``EXPLORER_LLM_MODEL`` and
+optionally ``EXPLORER_LLM_KEY`` and ``EXPLORER_LLM_TIMEOUT`` (seconds, default 20); the older ``WHATIF_LLM_*``
+names still work. The answer is validated against the same pydantic schema
 and the city's places; on any failure the caller falls back to the offline parser.
 """
 
@@ -14,12 +15,14 @@ import os
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
+from explorer.settings import load_settings
 from explorer.voice.parser import REASONS, ParseResult, _city, gazetteer
 
 
@@ -31,20 +34,21 @@ class LLMConfig:
     timeout: float = 20.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> LLMConfig | None:
-        """The configuration, or None when no endpoint is set."""
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig | None:
+        """The configuration (validated by the settings registry), or None when no endpoint is set."""
         e = dict(os.environ if env is None else env)
-        if not e.get("WHATIF_LLM_URL"):
+        if not (e.get("EXPLORER_LLM_URL") or e.get("WHATIF_LLM_URL")):
             try:
                 import streamlit as st
 
-                e |= {k: str(v) for k, v in st.secrets.items() if k.startswith("WHATIF_LLM_")}
+                e |= {k: str(v) for k, v in st.secrets.items() if k.startswith(("EXPLORER_LLM_", "WHATIF_LLM_"))}
             except Exception:  # no streamlit or no secrets file
                 pass
-        if not e.get("WHATIF_LLM_URL") or not e.get("WHATIF_LLM_MODEL"):
+        s = load_settings(e)
+        if not s.llm_url or not s.llm_model:
             return None
-        return cls(e["WHATIF_LLM_URL"].rstrip("/"), e["WHATIF_LLM_MODEL"], e.get("WHATIF_LLM_KEY", ""),
-                   float(e.get("WHATIF_LLM_TIMEOUT", "20")))
+        return cls(s.llm_url.rstrip("/"), s.llm_model, s.llm_key.get_secret_value() if s.llm_key else "",
+                   s.llm_timeout)
 
 
 def prompt(city: Any, today: dt.date) -> str:

@@ -1,6 +1,6 @@
 """Workshop input in a real database through SQLAlchemy 2: feedback, facilitator-posted scenarios, votes.
 
-The URL comes from ``WHATIF_DB_URL`` (default ``sqlite:///<repo>/var/workshop.db``, folder created); SQLite
+The URL comes from ``EXPLORER_DB_URL`` (default ``sqlite:///<repo>/var/workshop.db``, folder created); SQLite
 runs in WAL mode with a busy timeout so many phones can write at once, and a PostgreSQL URL
 (``postgresql+psycopg://...``) works for a shared deployment. No personal data is stored: a session is an
 anonymous hash, feedback is free text of at most 500 characters with an optional sensor or zone.
@@ -9,7 +9,6 @@ anonymous hash, feedback is free text of at most 500 characters with an optional
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from explorer.settings import REPO_ROOT
+from explorer.settings import REPO_ROOT, load_settings
 
 MAX_TEXT = 500
 RATE_LIMIT = 5  # submissions (feedback + votes) per session ...
@@ -50,8 +49,8 @@ class RateLimited(StoreError):
 
 
 def default_url() -> str:
-    """``WHATIF_DB_URL`` or a SQLite file under the repository's var/ folder."""
-    return os.environ.get("WHATIF_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'workshop.db'}"
+    """``EXPLORER_DB_URL`` (formerly ``WHATIF_DB_URL``) or a SQLite file under the repository's var/ folder."""
+    return load_settings().db_url or f"sqlite:///{REPO_ROOT / 'var' / 'workshop.db'}"
 
 
 def _now() -> dt.datetime:
@@ -265,7 +264,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a thanked-for entry survives a power cut too
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()

@@ -20,7 +20,8 @@ EVIL = "<script>alert(1)</script> **shout** [x](http://evil)"
 @pytest.fixture()
 def db_url(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'workshop.db'}"
-    monkeypatch.setenv("WHATIF_DB_URL", url)
+    monkeypatch.setenv("EXPLORER_DB_URL", url)
+    monkeypatch.delenv("EXPLORER_LLM_URL", raising=False)
     monkeypatch.delenv("WHATIF_LLM_URL", raising=False)
     return url
 
@@ -139,8 +140,8 @@ def test_ask_says_when_the_language_model_answered(monkeypatch, llm_server) -> N
     from tests.voice.conftest import LLMHandler
 
     _, url = llm_server
-    monkeypatch.setenv("WHATIF_LLM_URL", url)
-    monkeypatch.setenv("WHATIF_LLM_MODEL", "tiny")
+    monkeypatch.setenv("EXPLORER_LLM_URL", url)
+    monkeypatch.setenv("EXPLORER_LLM_MODEL", "tiny")
     LLMHandler.answer = json.dumps({"scenario": {"day": {"day_of_week": 5}, "start_hour": 18, "horizon_hours": 6,
                                                  "events": [{"place": {"sensor_id": "6"}, "magnitude": 3000,
                                                              "unit": "people", "start_offset_hours": 2,

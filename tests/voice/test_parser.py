@@ -155,17 +155,17 @@ def test_llm_answer_is_validated_against_the_schema(llm_server) -> None:
 def test_llm_failure_falls_back_to_offline(monkeypatch, llm_server) -> None:
     srv, url = llm_server
     _Handler.answer = "not json at all"
-    monkeypatch.setenv("WHATIF_LLM_URL", url)
-    monkeypatch.setenv("WHATIF_LLM_MODEL", "tiny")
+    monkeypatch.setenv("EXPLORER_LLM_URL", url)
+    monkeypatch.setenv("EXPLORER_LLM_MODEL", "tiny")
     res = parse("twice the usual at Princes Bridge", "melbourne", TODAY)
     assert res.parser == "offline" and res.ok and "language model" in res.notes[0]
-    monkeypatch.setenv("WHATIF_LLM_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("EXPLORER_LLM_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     res = parse("twice the usual at Princes Bridge", "melbourne", TODAY)
     assert res.parser == "offline" and res.ok
 
 
 def test_no_endpoint_means_offline(monkeypatch) -> None:
-    monkeypatch.delenv("WHATIF_LLM_URL", raising=False)
+    monkeypatch.delenv("EXPLORER_LLM_URL", raising=False)
     assert LLMConfig.from_env({}) is None
     assert parse("twice the usual at Princes Bridge", "melbourne", TODAY).parser == "offline"
 
