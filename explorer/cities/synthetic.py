@@ -59,7 +59,8 @@ def spread_positions(lat: np.ndarray, lon: np.ndarray, pick: np.ndarray, n_senso
     """Lat/lon of the synthetic sensors: picked source positions spread about the centre, jittered."""
     lat0, lon0 = float(np.mean(lat)), float(np.mean(lon))
     xy = _local_km(lat, lon, lat0, lon0)
-    spacing = float(np.median(cKDTree(xy).query(xy, k=2)[0][:, 1])) or 0.5
+    k = min(5, len(lat) - 1)  # co-located detectors (both directions) make the nearest one useless
+    spacing = float(np.median(cKDTree(xy).query(xy, k=k + 1)[0][:, k])) or 0.5
     factor = max(1.0, (n_sensors / len(lat)) ** 0.25)
     new = factor * xy[pick] + rng.normal(0.0, factor * spacing, (n_sensors, 2))
     return lat0 + new[:, 1] / 110.57, lon0 + new[:, 0] / (111.32 * math.cos(math.radians(lat0)))
@@ -178,28 +179,40 @@ def synthetic_mapping(city: City | Path) -> pd.DataFrame:
     return table.loc[city.sensor_ids] if isinstance(city, City) else table
 
 
-_CASES: dict[tuple[str, int, int], tuple[City, GeneratorBundle]] = {}
+def cached_synthetic_city(n_sensors: int, seed: int = 0, source_slug: str = "los-angeles",
+                          cache_dir: Path | None = None) -> Path:
+    """The folder of a synthetic city with its derived generator, built once under ``cache_dir``
+    (default ``artifacts/synthetic-cities/``, git-ignored) and rebuilt when the source data or model changed."""
+    from explorer.models.checkpoint import read_metadata
 
-
-def synthetic_generation_case(n_sensors: int, seed: int = 0, source_slug: str = "los-angeles",
-                              cache_dir: Path | None = None) -> tuple[City, GeneratorBundle]:
-    """A synthetic city of ``n_sensors`` and its derived generator, built once and cached on disk
-    (``artifacts/synthetic-cities/``, rebuilt when the source data changed) and in this process."""
-    from explorer.models.generator.api import load_generator
-
-    key = (source_slug, n_sensors, seed)
-    if key in _CASES:
-        return _CASES[key]
     root = Path(cache_dir or CACHE_DIR)
     folder = root / synthetic_slug(source_slug, n_sensors, seed)
-    src_hash = load_city(source_slug).data_hash
-    if folder.is_dir() and synthetic_info(folder).get("source_data_hash") != src_hash:
+    src = load_city(source_slug)
+    weights = read_metadata(src.models_dir / "generator").get("weights_sha256")
+    info = synthetic_info(folder) if folder.is_dir() else {}
+    fresh = info.get("source_data_hash") == src.data_hash and \
+        info.get("generator_derived_from", {}).get("weights_sha256") == weights
+    if folder.is_dir() and not fresh:
         shutil.rmtree(folder)
     if not folder.is_dir():
         try:
             make_synthetic_city(source_slug, n_sensors, seed, root)
         except FileExistsError:  # another process built it meanwhile
             pass
-    city = load_city(folder)
-    _CASES[key] = (city, load_generator(city))
+    return folder
+
+
+_CASES: dict[tuple[str, int, int], tuple[City, GeneratorBundle]] = {}
+
+
+def synthetic_generation_case(n_sensors: int, seed: int = 0, source_slug: str = "los-angeles",
+                              cache_dir: Path | None = None) -> tuple[City, GeneratorBundle]:
+    """A synthetic city of ``n_sensors`` and its derived generator, for benchmarks: built once on disk
+    (see :func:`cached_synthetic_city`) and loaded once per process."""
+    from explorer.models.generator.api import load_generator
+
+    key = (source_slug, n_sensors, seed)
+    if key not in _CASES:
+        city = load_city(cached_synthetic_city(n_sensors, seed, source_slug, cache_dir))
+        _CASES[key] = (city, load_generator(city))
     return _CASES[key]

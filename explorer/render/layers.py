@@ -10,6 +10,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
+from scipy import sparse
 
 from explorer.cities.graph import graph_edges
 
@@ -58,7 +59,8 @@ def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005, min
     than ``min_length`` degrees (ramps, slivers) are left out.
     """
     if source == "graph" or city.roads is None:
-        edges = graph_edges(city.sensors, city.adjacency)
+        edges = (sparse_graph_edges(city.sensors, city.adjacency) if sparse.issparse(city.adjacency)
+                 else graph_edges(city.sensors, city.adjacency))
         return pd.DataFrame({"path": [[s, t] for s, t in zip(edges["source"], edges["target"], strict=True)],
                              "name": "sensor graph link"})
     geoms = _round_coords(city.roads.geometry.to_numpy(), tolerance)
@@ -71,6 +73,16 @@ def road_paths(city: City, source: str = "layer", tolerance: float = 0.0005, min
     paths = [shapely.get_coordinates(p).round(5).tolist() for p in parts]
     out = pd.DataFrame({"path": paths, "name": names})
     return out[out["path"].map(len) >= 2].reset_index(drop=True)
+
+
+def sparse_graph_edges(sensors: pd.DataFrame, adjacency: sparse.spmatrix, min_weight: float = 0.5) -> pd.DataFrame:
+    """``graph_edges`` for a sparse graph (large cities), without a dense n x n matrix."""
+    w = sparse.triu(adjacency.maximum(adjacency.T), 1).tocoo()
+    keep = w.data >= min_weight
+    i, j = w.row[keep], w.col[keep]
+    lon, lat = sensors.geometry.x.to_numpy(), sensors.geometry.y.to_numpy()
+    return pd.DataFrame({"source": np.c_[lon[i], lat[i]].tolist(), "target": np.c_[lon[j], lat[j]].tolist(),
+                         "weight": w.data[keep].astype(float)})
 
 
 def zones_layer(city: City) -> pdk.Layer | None:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pydeck as pdk
 import streamlit as st
 
 from explorer.cities import City
 from explorer.errors import ExplorerError
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult
 from explorer.presets import presets_for
+from explorer.render.aggregate import (
+    cell_frame,
+    cell_legend,
+    cell_summary,
+    deck_bytes,
+    detail_frame,
+    hex_deck,
+    how_for,
+    sensor_cells,
+)
 from explorer.render.layers import road_paths
 from explorer.render.scenario import Summary, road_sensor_index, scenario_deck, scenario_legend, sensor_frame
 from explorer.report import html_report, map_png, result_csv, result_geojson
+from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.scenario_controls import load_into_widgets
 from explorer.ui.state import cached_city
@@ -27,7 +40,7 @@ def cached_roads(slug: str, source: str):
     """
     city = cached_city(slug)
     paths = road_paths(city, source, tolerance=0.0008, min_length=0.003)
-    return paths, road_sensor_index(city, paths)
+    return paths, road_sensor_index(city, paths) if len(paths) else np.zeros(0, int)
 
 
 def apply_link_or_preset(city: City) -> None:
@@ -94,7 +107,6 @@ def _map_body(city: City, result: ScenarioResult, summary: Summary, view: str, w
             ss.sc_playing = False
             st.rerun()  # a full rerun drops the timer
         ss.sc_hour += 1
-    paths, road_index = cached_roads(city.slug, "layer")
     controls = st.columns([1, 5, 1])
     three_d = controls[0].toggle("3D", value=True, key="sc_3d")
     hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour", format="+%d h",
@@ -108,21 +120,58 @@ def _map_body(city: City, result: ScenarioResult, summary: Summary, view: str, w
         if ss.sc_hour >= horizon - 1:
             ss.sc_hour = 0
         st.rerun()
-    legend = scenario_legend(result, summary, view, city.manifest.series.value_name)
+    height_px = 720 if workshop else 600
+    big = len(result.sensor_ids) > get_settings().map_aggregate_above
+    if big:
+        deck, legend, note = _hex_map(city, result, summary, hour, view, three_d, height_px)
+    else:
+        paths, road_index = cached_roads(city.slug, "layer")
+        legend, note = scenario_legend(result, summary, view, city.manifest.series.value_name), ""
+        frame = sensor_frame(city, result, summary, hour, view)
+        deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height_px,
+                             selected=sensor)
     map_col, legend_col = (st.container(), st.container()) if workshop else st.columns([4, 1])
     with legend_col:
         st.markdown(legend, unsafe_allow_html=True)  # built by the library; all text escaped
         st.markdown(f"**{result.times[hour]:%a %H:%M}**")
-    frame = sensor_frame(city, result, summary, hour, view)
-    deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=720 if workshop else 600,
-                         selected=sensor)
+        if note:
+            st.caption(note)
+        if big and ss.get("sc_cell") and st.button("Show all areas", key="sc_all_cells"):
+            ss.sc_cell = None
+            st.rerun()
     with map_col:
         event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="sc_map")
-    objs = (event or {}).get("selection", {}).get("objects", {}).get("sensors", [])
+    picked = (event or {}).get("selection", {}).get("objects", {})
+    cells = picked.get("cells", [])
+    if big and cells and cells[0].get("h") != ss.get("sc_cell"):
+        ss.sc_cell = cells[0]["h"]
+        st.rerun()
+    objs = picked.get("sensors", [])
     if objs and objs[0].get("sensor_id") != ss.get("sc_selected"):
         ss.sc_selected = objs[0]["sensor_id"]
         ss.sc_pending_place = f"s:{objs[0]['sensor_id']}"
         st.rerun()
+
+
+def _hex_map(city: City, result: ScenarioResult, summary: Summary, hour: int, view: str, three_d: bool,
+             height_px: int) -> tuple[pdk.Deck, str, str]:
+    """Large city: sensors aggregated to h3 cells; the selected cell's sensors drawn one by one.
+
+    Returns the deck, its legend and a note with the map's size (cells, bytes sent per hour step).
+    """
+    cells = sensor_cells(city)
+    cs = cell_summary(result, cells, how_for(city.manifest.series.domain))
+    cell = st.session_state.get("sc_cell")
+    idx = cells.sensors_in(cell) if cell else np.zeros(0, int)
+    if cell and not len(idx):
+        cell = None
+    frame = cell_frame(cells, cs, summary, hour, view)
+    detail = detail_frame(city, result, summary, hour, view, idx) if cell else None
+    deck = hex_deck(city, frame, result.unit, view, three_d=three_d, height_px=height_px, cell=cell, detail=detail)
+    note = (f"{len(result.sensor_ids):,} sensors shown as {len(cells.ids):,} areas (h3 resolution "
+            f"{cells.resolution}); {deck_bytes(deck) / 1000:,.0f} kB sent per hour step. "
+            + (f"Selected area: {len(idx)} sensors." if cell else "Click an area to see its sensors."))
+    return deck, cell_legend(result, cs, view, city.manifest.series.value_name), note
 
 
 def save_and_load(city: City, scenario, seed: int, n: int) -> None:
