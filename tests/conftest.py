@@ -86,9 +86,29 @@ def pytest_runtest_logreport(report):
         _BAD_INPUT["clear" if report.passed else "unclear"] += 1
 
 
+# --- rows kept under load and across crashes (tests/reliability records here) ---------------------------------
+_ROWS: dict[str, list] = {"checks": [], "notes": []}
+
+
+def record_rows(check: str, acked: int, found: int, note: str = "") -> None:
+    """A reliability test reports how many workshop rows were acknowledged and how many of those were found."""
+    _ROWS["checks"].append((check, acked, found))
+    if note:
+        _ROWS["notes"].append(f"{check}: {note}")
+
+
 def pytest_terminal_summary(terminalreporter):
     if _BAD_INPUT["tried"]:
         terminalreporter.write_sep("-", "bad-input corpus")
         terminalreporter.write_line(
             f"bad-input cases tried: {_BAD_INPUT['tried']}, refused with a clear error: {_BAD_INPUT['clear']}, "
             f"unclear or traceback: {_BAD_INPUT['unclear']}")
+    if _ROWS["checks"]:
+        acked = sum(a for _, a, _ in _ROWS["checks"])
+        found = sum(min(f, a) for _, a, f in _ROWS["checks"])
+        terminalreporter.write_sep("-", "workshop rows under load and crashes")
+        terminalreporter.write_line(
+            f"rows acknowledged: {acked}, found afterwards: {found}, rows lost: {acked - found} "
+            f"({', '.join(c for c, _, _ in _ROWS['checks'])})")
+        for line in _ROWS["notes"]:
+            terminalreporter.write_line(line)
