@@ -292,6 +292,8 @@ def run_sweep(
         device = resolve_device(device)
     ckpt = None if checkpoint is None else str(checkpoint)
     model = load_generator(city, ckpt)  # on the driver: the city's sensors and zones, and a fast failure
+    if backend == "serial" and device == "cpu":
+        _MODELS.setdefault((str(city), ckpt, "cpu"), model)  # the serial worker is this process: reuse it
     view = model.view
     no_history = set(model.sensors_without_history)
     sensors = [s for s in view.sensor_ids if s not in no_history]
