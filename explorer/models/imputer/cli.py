@@ -51,6 +51,9 @@ def train(
     minutes: float = typer.Option(25.0, help="Wall-clock budget for the training loop."),
     batch: int = typer.Option(16, help="Windows per step."),
     seed: int = typer.Option(0, help="Training seed."),
+    lr: float | None = typer.Option(None, help="Peak learning rate (default: the training config's)."),
+    beta: float | None = typer.Option(None, help="KL weight (default: the model config's)."),
+    nll_weight: float | None = typer.Option(None, help="Weight of the posterior NLL against the prior mean's L1."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     threads: int = typer.Option(2, help="CPU threads."),
     out: Path | None = typer.Option(None, help="Checkpoint path without suffix (default: the city's models/)."),
@@ -75,7 +78,10 @@ def train(
         steps = max(1, int(epochs * (int(len(series) * 0.7) - 23) / batch))
     cfg = TrainConfig(steps=steps, batch=batch, seed=seed, device=device, threads=threads, max_minutes=minutes,
                       val_every=2 if dry_run else 100)
-    model_cfg = {"hidden": 8, "n_neighbours": 4} if dry_run else None
+    if lr is not None:
+        cfg.lr = lr
+    model_cfg: dict[str, Any] = {"hidden": 8, "n_neighbours": 4} if dry_run else {}
+    model_cfg |= {k: v for k, v in (("beta", beta), ("nll_weight", nll_weight)) if v is not None}
     model, info = train_model(series, model_cfg, cfg)
     typer.echo(f"trained in {info['train_s']:.0f} s on {info['device']}; best validation MAE {info['val_mae']:.4f}")
     metrics: dict[str, Any] = {"val_mae": info["val_mae"], "mask_seed": cfg.mask_seed}

@@ -36,6 +36,7 @@ class ImputerConfig:
     dilations: tuple[int, ...] = (1, 2)
     embed: int = 8
     beta: float = 0.05
+    nll_weight: float = 1.0  # weight of the posterior path's Laplace NLL against the prior mean's L1
     dropout: float = 0.0
     ridge: bool = False  # experimental: a closed-form spatial regression on neighbours' anomalies as an input
     extra: dict[str, Any] = field(default_factory=dict)

@@ -90,7 +90,8 @@ def synthetic_hide(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def loss_fn(model: STImputer, out: dict[str, torch.Tensor], y: torch.Tensor, mt: torch.Tensor,
             weight: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Laplace NLL with the posterior latent + L1 of the prior-mean prediction + beta * KL, on hidden targets.
+    """nll_weight * Laplace NLL with the posterior latent + L1 of the prior-mean prediction + beta * KL, on hidden
+    targets.
 
     ``weight`` (N,) scales each sensor by its standard deviation so the loss tracks MAE on the original scale.
     """
@@ -99,7 +100,7 @@ def loss_fn(model: STImputer, out: dict[str, torch.Tensor], y: torch.Tensor, mt:
     nll = ((y - out["loc_q"]).abs() / out["scale_q"] + out["scale_q"].log()) * wm
     l1 = (y - out["loc"]).abs() * wm
     kl = out["kl"].mean()
-    total = nll.sum() / denom + l1.sum() / denom + model.cfg.beta * kl
+    total = model.cfg.nll_weight * nll.sum() / denom + l1.sum() / denom + model.cfg.beta * kl
     with torch.no_grad():
         parts = {"nll": float(nll.sum() / denom), "l1": float(l1.sum() / denom), "kl": float(kl)}
     return total, parts
