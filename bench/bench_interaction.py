@@ -2,134 +2,35 @@
 
     .venv/bin/python bench/bench_interaction.py [--repeats 15] [--json]
 
-Prints the median and p95 latency of both and their ratio (target: the app within 1.5x of the trivial page).
-The app's measure: press the What-if page's hour slider, wait until the time stamp beside the map shows the
-new hour and the deck.gl canvas has redrawn; the generator is not called (the map is an st.fragment).
+Prints the median and p95 latency of both, their ratio (target: the app within 1.5x of the trivial page) and the
+websocket bytes per interaction. The measurement lives in ``explorer/bench/browser.py``;
+``explorer bench --only interaction,payload --markdown docs/performance.md`` records it in the docs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
-
-STATUS_IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
-
-
-def _serve(script: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(180):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"{script} did not start")
-
-
-def _measure(page, slider_name: str, done_js: str, repeats: int) -> list[float]:
-    slider = page.get_by_role("slider", name=re.compile(f"^{slider_name}( |$)")).last
-    times = []
-    for i in range(repeats):
-        slider.focus()
-        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
-        before = page.evaluate("() => performance.now()")
-        page.keyboard.press(key)
-        page.wait_for_function(done_js, arg=i % 2 == 0, timeout=60_000)
-        page.wait_for_function(STATUS_IDLE, timeout=60_000)
-        times.append(page.evaluate("() => performance.now()") - before)
-        page.wait_for_timeout(300)
-    return times
-
-
-def run(repeats: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    trivial_proc, trivial_url = _serve(ROOT / "bench" / "trivial_app.py")
-    app_proc, app_url = _serve(ROOT / "app.py")
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(trivial_url)
-            page.wait_for_selector("text=value 0", timeout=60_000)
-            trivial = _measure(page, "Hour", """(up) => !!document.body.innerText.match(
-                up ? /value 1\\b/ : /value 0\\b/)""", repeats)
-            page.goto(f"{app_url}/scenario?city=los-angeles")
-            page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=120_000)
-            page.wait_for_function(STATUS_IDLE, timeout=120_000)
-            page.wait_for_timeout(2000)
-            first = page.inner_text('[data-testid="stMainBlockContainer"]')
-            start_stamp = next(line for line in first.splitlines() if line[:3] in
-                               ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") and ":" in line)
-            app = _measure(page, "Hour", f"""(up) => {{
-                const s = [...document.querySelectorAll('strong')].map(e => e.innerText);
-                return up ? !s.includes({json.dumps(start_stamp)}) : s.includes({json.dumps(start_stamp)});
-            }}""", repeats)
-            browser.close()
-    finally:
-        trivial_proc.terminate()
-        app_proc.terminate()
-
-    def stats(xs: list[float]) -> dict:
-        return {"median_ms": float(np.median(xs)), "p95_ms": float(np.percentile(xs, 95)), "n": len(xs)}
-
-    t, a = stats(trivial), stats(app)
-    return {"trivial_page": t, "whatif_map": a, "ratio_median": a["median_ms"] / t["median_ms"],
-            "ratio_p95": a["p95_ms"] / t["p95_ms"], "target_ratio": 1.5}
+from explorer.bench.browser import interaction_and_payload
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--markdown", type=Path, help="write the table here, e.g. docs/bench_interaction.md")
     args = ap.parse_args()
-    res = run(args.repeats)
-    if args.markdown:
-        from explorer.io import atomic_write_text
-
-        t, a = res["trivial_page"], res["whatif_map"]
-        atomic_write_text(args.markdown, (
-            "<!-- generated by `python bench/bench_interaction.py --markdown ...`; do not edit -->\n"
-            "# Interaction latency: slider change to updated map (headless Chromium, SwiftShader WebGL)\n\n"
-            "Measured from the key press to the moment the page shows the new hour and the rerun has finished "
-            "(the new map spec is in the page); deck.gl's own drawing time after that is not included.\n\n"
-            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {a['n']} slider presses each, "
-            f"on {os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.1f} at the end).\n\n"
-            "| page | median ms | p95 ms |\n|---|---|---|\n"
-            f"| trivial one-slider page | {t['median_ms']:.0f} | {t['p95_ms']:.0f} |\n"
-            f"| What-if map, hour slider (Los Angeles, 3D) | {a['median_ms']:.0f} | {a['p95_ms']:.0f} |\n"
-            f"| **ratio** (target <= 1.5x) | **{res['ratio_median']:.2f}x** | **{res['ratio_p95']:.2f}x** |\n"))
+    res = interaction_and_payload(args.repeats)
     if args.json:
         print(json.dumps(res, indent=2))
         return
-    t, a = res["trivial_page"], res["whatif_map"]
-    print(f"trivial one-slider page: median {t['median_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms")
-    print(f"what-if map (hour slider): median {a['median_ms']:.0f} ms, p95 {a['p95_ms']:.0f} ms")
-    print(f"ratio: median {res['ratio_median']:.2f}x, p95 {res['ratio_p95']:.2f}x (target <= 1.5x)")
+    i, p = res["interaction"], res["payload"]
+    t, a = i["trivial_page_ms"], i["whatif_map_hour_ms"]
+    print(f"trivial one-slider page: median {t['median']:.0f} ms, p95 {t['p95']:.0f} ms")
+    print(f"what-if map (hour slider): median {a['median']:.0f} ms, p95 {a['p95']:.0f} ms")
+    print(f"ratio: median {i['ratio_median']:.2f}x, p95 {i['ratio_p95']:.2f}x (target <= {i['target_ratio']}x)")
+    print(f"payload per new map hour: median {p['map_new_hour_bytes']['median'] / 1000:.0f} kB, "
+          f"scenario change: median {p['scenario_change_bytes']['median'] / 1000:.0f} kB (target <= 1 MB)")
 
 
 if __name__ == "__main__":

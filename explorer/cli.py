@@ -28,7 +28,7 @@ _optional("explorer.models.imputer.cli", "impute", "Train and evaluate the gener
 _optional("explorer.models.generator.cli", "generate", "Train, evaluate and run the scenario generator.")
 _optional("explorer.voice.cli", "voice", "Plain-language requests -> scenarios: parse, evaluate.")
 _optional("explorer.sweep.cli", "sweep", "Run a grid of scenarios locally or on a Ray cluster.")
-_optional("explorer.bench.cli", "bench", "Benchmarks: generation scaling, interaction, cold start, payload.")
+_optional("explorer.bench.cli", "bench", "Benchmarks: generation scaling, interaction, cold start, payload, sessions.")
 
 
 def main() -> None:

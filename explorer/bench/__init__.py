@@ -1,0 +1,1 @@
+"""``explorer bench``: ratios and percentiles measured in one run (generation, browser, concurrency)."""

@@ -1,0 +1,198 @@
+"""Browser-side benchmarks in headless Chromium (Playwright): interaction latency, payload, cold start.
+
+* **interaction**: press the What-if page's map ``Hour`` slider, wait until the time stamp beside the map
+  shows the new hour and the rerun has finished (the map is an ``st.fragment``: the generator is not
+  called); the same press on a trivial one-slider page (``bench/trivial_app.py``) in the same run is the
+  reference. A scenario change (the sidebar ``Start hour``: a full rerun, new samples) is measured too.
+* **payload**: websocket bytes the browser receives per interaction (CDP ``Network.webSocketFrameReceived``,
+  binary frames decoded from base64), per kind of interaction, and for the What-if page's first load.
+* **cold start**: a fresh ``streamlit run app.py`` until the default page shows its map and is idle, against
+  a fresh ``python -c "import torch, streamlit"``, alternated so both see the same machine load.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+from explorer.bench.common import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    ROOT,
+    checkout_file,
+    chromium,
+    dist,
+    ratio,
+    streamlit_server,
+    wait_healthy,
+)
+
+STATUS_IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
+MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+TARGET_INTERACTION = 1.5
+TARGET_COLDSTART = 1.5
+TARGET_PAYLOAD_BYTES = 1_000_000
+
+
+class FrameCounter:
+    """Bytes of websocket frames the page receives, through a CDP session (Chromium only)."""
+
+    def __init__(self, page: Any) -> None:
+        self.received = 0
+        self.frames = 0
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Network.webSocketFrameReceived", self._on_frame)
+        self.cdp.send("Network.enable")
+
+    def _on_frame(self, event: dict) -> None:
+        r = event["response"]
+        data = r.get("payloadData", "")
+        self.received += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        self.frames += 1
+
+    def take(self) -> int:
+        """Bytes since the last call."""
+        n, self.received = self.received, 0
+        return n
+
+
+STAMP_JS = """() => [...document.querySelectorAll('strong')].map(e => e.innerText)
+    .find(s => /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) .*:/.test(s)) || ''"""  # the time stamp beside the map
+TRIVIAL_JS = """() => (document.body.innerText.match(/value \\d+/) || [''])[0]"""
+CHANGED_JS = """([js, before]) => (0, eval)(js)() !== before"""
+
+
+def _press(page: Any, slider_name: str, state_js: str, repeats: int,
+           frames: FrameCounter | None = None) -> tuple[list[float], list[int], list[bool]]:
+    """Step a slider with the arrow keys, sweeping to its end and back; per press the ms from the key press
+    until the page shows a new state (``state_js``) and is idle, the bytes received and whether the state
+    was new to this session (Streamlit's frontend caches messages it has seen: a revisit costs less)."""
+    slider = page.get_by_role("slider", name=re.compile(f"^{re.escape(slider_name)}( |$)")).last
+    times, sizes, fresh = [], [], []
+    seen = {page.evaluate(state_js)}
+    key = "ArrowRight"
+    for _ in range(repeats):
+        value, lo, hi = slider.evaluate("e => [e.value, e.min, e.max]")  # an <input type=range>
+        if value == hi:
+            key = "ArrowLeft"
+        elif value == lo:
+            key = "ArrowRight"
+        slider.focus()
+        page.wait_for_timeout(300)
+        before = page.evaluate(state_js)
+        if frames:
+            frames.take()
+        t0 = page.evaluate("() => performance.now()")
+        page.keyboard.press(key)
+        page.wait_for_function(CHANGED_JS, arg=[state_js, before], timeout=120_000)
+        page.wait_for_function(STATUS_IDLE, timeout=120_000)
+        times.append(page.evaluate("() => performance.now()") - t0)
+        page.wait_for_timeout(300)  # trailing frames of this rerun
+        if frames:
+            sizes.append(frames.take())
+        now = page.evaluate(state_js)
+        fresh.append(now not in seen)
+        seen.add(now)
+    return times, sizes, fresh
+
+
+def _wait_ready(page: Any, timeout_ms: int = 180_000) -> None:
+    page.wait_for_selector(MAP_CANVAS, timeout=timeout_ms)
+    page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
+
+
+def interaction_and_payload(repeats: int = 15, city: str = "los-angeles") -> dict[str, Any]:
+    """Interaction latency (app vs trivial page, same run) and websocket bytes per interaction."""
+    sync_playwright = chromium()
+    trivial_script, app_script = checkout_file("bench/trivial_app.py"), checkout_file("app.py")
+    with streamlit_server(trivial_script) as (_, trivial_url), streamlit_server(app_script) as (_, app_url):
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(trivial_url)
+                page.wait_for_selector("text=value 0", timeout=60_000)
+                trivial, _, _ = _press(page, "Hour", TRIVIAL_JS, repeats)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                frames = FrameCounter(page)
+                t0 = time.perf_counter()
+                page.goto(f"{app_url}/scenario?city={city}")
+                _wait_ready(page)
+                first_load_ms = 1000 * (time.perf_counter() - t0)
+                page.wait_for_timeout(1500)
+                first_load_bytes = frames.take()
+                hour_ms, hour_bytes, hour_new = _press(page, "Hour", STAMP_JS, repeats, frames)
+                scen_ms, scen_bytes, _ = _press(page, "Start hour", STAMP_JS, max(2, repeats // 2), frames)
+            finally:
+                browser.close()
+    t, a, s = dist(trivial), dist(hour_ms), dist(scen_ms)
+    hb, sb = dist(hour_bytes), dist(scen_bytes)
+    new = [b for b, f in zip(hour_bytes, hour_new, strict=True) if f] or hour_bytes
+    again = [b for b, f in zip(hour_bytes, hour_new, strict=True) if not f]
+    return {
+        "interaction": {
+            "city": city, "trivial_page_ms": t, "whatif_map_hour_ms": a, "whatif_scenario_change_ms": s,
+            "ratio_median": ratio(a["median"], t["median"]), "ratio_p95": ratio(a["p95"], t["p95"]),
+            "scenario_change_ratio_median": ratio(s["median"], t["median"]), "target_ratio": TARGET_INTERACTION,
+            "first_load_ms": first_load_ms,
+        },
+        "payload": {
+            "city": city, "map_hour_bytes": hb, "map_new_hour_bytes": dist(new),
+            "map_revisited_hour_bytes": dist(again) if again else None, "scenario_change_bytes": sb,
+            "first_load_bytes": first_load_bytes,
+            "ratio_max_to_target": ratio(max(hb["max"], sb["max"]), TARGET_PAYLOAD_BYTES),
+            "target_bytes": TARGET_PAYLOAD_BYTES,
+        },
+    }  # fmt: skip
+
+
+def _import_time_s() -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch, streamlit"], check=True, cwd=ROOT)
+    return time.perf_counter() - t
+
+
+def cold_start(repeats: int = 3) -> dict[str, Any]:
+    """Fresh server + first page ready in Chromium, against a bare ``import torch, streamlit``, alternated."""
+    import os
+    import signal
+
+    sync_playwright = chromium()
+    app_script = checkout_file("app.py")
+    _import_time_s()  # the first import of a session also reads files from disk; not counted
+    imports, ready, health, whatif = [], [], [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            for _ in range(repeats):
+                imports.append(_import_time_s())
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = ctx.new_page()
+                t0 = time.perf_counter()
+                with streamlit_server(app_script) as (proc, url):
+                    health.append(time.perf_counter() - t0)
+                    page.goto(url)
+                    _wait_ready(page)
+                    ready.append(time.perf_counter() - t0)
+                    t1 = time.perf_counter()
+                    page.goto(f"{url}/scenario")
+                    _wait_ready(page)
+                    whatif.append(time.perf_counter() - t1)
+                    ctx.close()
+                    os.kill(proc.pid, signal.SIGTERM)
+        finally:
+            browser.close()
+    imp, rdy = dist([1000 * x for x in imports]), dist([1000 * x for x in ready])
+    return {
+        "import_torch_streamlit_ms": imp, "first_page_ready_ms": rdy,
+        "server_health_ms": dist([1000 * x for x in health]),
+        "whatif_ready_after_first_page_ms": dist([1000 * x for x in whatif]),
+        "ratio_median": ratio(rdy["median"], imp["median"]), "target_ratio": TARGET_COLDSTART,
+    }  # fmt: skip
+
+
+__all__ = ["cold_start", "interaction_and_payload", "wait_healthy"]

@@ -1,0 +1,55 @@
+"""Concurrency: one What-if session, then many at once, on the same fresh server in the same run.
+
+The sessions are driven by ``bench/sessions.py`` (Streamlit's websocket protocol, no browser: one Chromium
+page per session would take the machine's CPU for itself). Both runs use the same think times and duration,
+so the share of first page loads among the latencies is alike; the ratio of the p95s is the figure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+from typing import Any
+
+from explorer.bench.common import BenchUnavailable, checkout_file, ratio, rss_mb, streamlit_server
+
+TARGET_P95_RATIO = 2.0
+
+
+def sessions_module() -> ModuleType:
+    """``bench/sessions.py`` of the checkout, loaded by path (``bench/`` holds scripts, it is not installed)."""
+    path = checkout_file("bench/sessions.py")
+    spec = importlib.util.spec_from_file_location("explorer_bench_sessions", path)
+    if spec is None or spec.loader is None:
+        raise BenchUnavailable(f"cannot load {path}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not hasattr(mod, "drive_sessions"):
+        raise BenchUnavailable(f"{path} has no drive_sessions()")
+    return mod
+
+
+def _summary(res: dict[str, Any]) -> dict[str, Any]:
+    keep = ("sessions", "actions", "p50_s", "p95_s", "max_s", "errors", "error_samples", "wall_s", "mb_received",
+            "rss_before_mb", "rss_after_mb", "rss_per_session_mb")
+    out = {k: res.get(k) for k in keep}
+    out["reruns"] = len(res.get("latencies_s", []))
+    return out
+
+
+def run(n_sessions: int = 30, duration_s: float = 40.0, query: str = "city=los-angeles") -> dict[str, Any]:
+    """p95 rerun latency of ``n_sessions`` concurrent sessions against one session alone, memory per session."""
+    mod = sessions_module()
+    with streamlit_server(checkout_file("app.py")) as (proc, url):
+        single = mod.drive_sessions(url, 1, duration_s=duration_s, query=query, server_pid=proc.pid, warmup=True,
+                                    ramp_s=0.0)
+        many = mod.drive_sessions(url, n_sessions, duration_s=duration_s, query=query, server_pid=proc.pid,
+                                  warmup=False)
+        server_rss = rss_mb(proc.pid)
+    s, m = _summary(single), _summary(many)
+    return {
+        "query": query, "duration_s": duration_s, "single": s, "concurrent": m, "server_rss_end_mb": server_rss,
+        "ratio_p95": ratio(m["p95_s"] or 0.0, s["p95_s"] or 0.0),
+        "ratio_median": ratio(m["p50_s"] or 0.0, s["p50_s"] or 0.0),
+        "rss_per_session_mb": m["rss_per_session_mb"], "target_ratio": TARGET_P95_RATIO,
+    }  # fmt: skip
