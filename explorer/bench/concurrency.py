@@ -8,6 +8,7 @@ so the share of first page loads among the latencies is alike; the ratio of the 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +24,7 @@ def sessions_module() -> ModuleType:
     if spec is None or spec.loader is None:
         raise BenchUnavailable(f"cannot load {path}")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     if not hasattr(mod, "drive_sessions"):
         raise BenchUnavailable(f"{path} has no drive_sessions()")
