@@ -41,6 +41,7 @@ SCENARIO_SLIDERS: tuple[tuple[str, float, float, float, str], ...] = (
     ("Start hour", 0, 23, 1, "start_hour"),
     ("Hours to simulate", 6, 24, 1, "horizon_hours"),
     ("Extra people per hour", 500, 50000, 500, "events.0.magnitude"),
+    ("Percent slower", 5, 90, 5, "events.0.magnitude"),
     ("Reach (km)", 0.0, 3.0, 0.1, "events.0.reach_km"),
 )
 WIDGET_KINDS = ("slider", "selectbox", "checkbox", "toggle", "button", "text_input", "text_area", "number_input",
