@@ -1,0 +1,143 @@
+"""A 10,000-sensor synthetic city in a real browser: the What-if page loads, the hexagon map draws,
+changes with the hour, plays the horizon, and a clicked area shows its sensors."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from explorer.cities.synthetic import cached_synthetic_city, synthetic_slug
+from explorer.scenarios.schema import Scenario
+from explorer.share import SharedRun, encode
+from tests.browser.conftest import ROOT, _free_port, _unavailable
+from tests.browser.helpers import drawn_fraction, exception_boxes, map_pixels, wait_ready
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+N = 10_000
+SLUG = synthetic_slug("los-angeles", N, 0)
+METRIC = '[data-testid="stMetricValue"]'
+
+
+@pytest.fixture(scope="module")
+def big_app_url(tmp_path_factory) -> Iterator[str]:
+    """The app on its own port, pointed at a cities folder holding only the synthetic city."""
+    cities = tmp_path_factory.mktemp("cities")
+    (cities / SLUG).symlink_to(cached_synthetic_city(N, 0), target_is_directory=True)  # built once, cached
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPLORER_")}
+    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "EXPLORER_CITIES_DIR": str(cities),
+            "EXPLORER_DEFAULT_CITY": SLUG}
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with open(ROOT / "artifacts" / "server-big-city.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.terminate()
+            _unavailable("the streamlit server for the big city did not start; see artifacts/server-big-city.log")
+        yield url
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _link(url: str) -> str:
+    sc = Scenario.model_validate({
+        "city": SLUG, "day": {"day_of_week": 4}, "start_hour": 16, "horizon_hours": 6,
+        "events": [{"place": {"sensor_id": "s00010"}, "magnitude": 50, "unit": "percent_slower",
+                    "start_offset_hours": 2, "duration_hours": 3, "reach_km": 8}]})
+    q = "&".join(f"{k}={v}" for k, v in encode(SharedRun(sc, 0, 32, "")).items())
+    return f"{url}/scenario?{q}"
+
+
+def _note(page) -> str:
+    return " ".join(e.inner_text() for e in page.query_selector_all('[data-testid="stCaptionContainer"]')
+                    if "areas (h3" in e.inner_text())
+
+
+def _inside_a_drawn_area(pixels: np.ndarray, margin: int = 4) -> tuple[float, float]:
+    """(y, x) of the drawn pixel nearest the map's centre whose neighbourhood is drawn too (not an edge)."""
+    drawn = np.abs(pixels.astype(int) - 255).max(axis=2) > 40
+    core = drawn.copy()
+    for dy in range(-margin, margin + 1):
+        for dx in range(-margin, margin + 1):
+            core &= np.roll(np.roll(drawn, dy, 0), dx, 1)
+    pts = np.argwhere(core)
+    assert len(pts), "nothing drawn to click on"
+    h, w = drawn.shape
+    y, x = pts[np.argmin(np.hypot(pts[:, 0] - h / 2, pts[:, 1] - w / 2))]
+    return float(y), float(x)
+
+
+def test_ten_thousand_sensor_city_loads_animates_and_drills_down(page, big_app_url, shots):
+    page.set_default_timeout(120_000)
+    page.goto(_link(big_app_url))
+    wait_ready(page, timeout_ms=150_000, selector=METRIC)
+    assert exception_boxes(page) == []
+    note = _note(page)
+    assert f"{N:,} sensors shown as" in note, note
+    kb = int(re.search(r"([\d,]+) kB sent per hour step", note).group(1).replace(",", ""))
+    assert kb < 500, note  # hexagons, not 10,000 sensor rows (~3,900 kB)
+    before = map_pixels(page)
+    page.screenshot(path=str(shots / "big-city-10k-hour0.png"))
+    assert drawn_fraction(before) > 0.02, "the hexagon map did not draw"
+
+    slider = page.get_by_role("slider", name="Hour Hour", exact=True).first
+    slider.focus()
+    for _ in range(3):  # into the event
+        page.keyboard.press("ArrowRight")
+    wait_ready(page, timeout_ms=60_000, selector=METRIC)
+    after = map_pixels(page)
+    page.screenshot(path=str(shots / "big-city-10k-hour3.png"))
+    assert drawn_fraction(after) > 0.02
+    changed = (np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 30).mean()
+    assert changed > 0.002, f"only {changed:.4%} of the map's pixels changed between hours"
+
+    slider.focus()
+    page.keyboard.press("Home")  # back to the first hour, then play the whole horizon
+    wait_ready(page, timeout_ms=60_000, selector=METRIC)
+    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_role("button", name="⏸ Pause").wait_for(timeout=60_000)
+    seen: list[str] = []
+    for _ in range(80):
+        page.wait_for_timeout(500)
+        seen += [e.inner_text() for e in page.query_selector_all("strong") if e.inner_text().startswith("Fri ")]
+        if "Fri 21:00" in seen and page.get_by_role("button", name="▶ Play").count() == 1:
+            break
+    assert len(set(seen)) >= 3 and "Fri 21:00" in seen, seen
+    wait_ready(page, timeout_ms=60_000)
+
+    # full detail on demand: click a drawn area near the map's centre, its sensors appear one by one
+    y, x = _inside_a_drawn_area(map_pixels(page))
+    box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)  # deck.gl picks what the pointer is over
+    page.wait_for_timeout(1000)
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.get_by_text("Selected area:").first.wait_for(timeout=60_000)
+    wait_ready(page, timeout_ms=60_000)
+    detail = map_pixels(page)
+    page.screenshot(path=str(shots / "big-city-10k-selected-area.png"))
+    assert drawn_fraction(detail) > 0.02
+    assert re.search(r"Selected area: \d+ sensors", _note(page)), _note(page)
+    assert exception_boxes(page) == []
