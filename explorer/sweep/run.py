@@ -176,6 +176,24 @@ def _process(job: Job, chunks: list[Chunk], tick: Tick, workers: int) -> list[di
     return rows
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast when nothing listens at a ``host:port`` / ``ray://host:port`` address (Ray itself retries
+    for minutes). Other forms ('auto', 'local') are left to Ray."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise SweepError(
+            f"nothing answers at Ray address {address!r} ({exc})",
+            fix="start the cluster (ray start --head) and give its address (host:6379, or ray://host:10001)",
+        ) from None
+
+
 def _ray(job: Job, chunks: list[Chunk], tick: Tick, workers: int, address: str) -> list[dict[str, Any]]:
     try:
         import ray
@@ -187,6 +205,7 @@ def _ray(job: Job, chunks: list[Chunk], tick: Tick, workers: int, address: str) 
             if address == "local":  # ray.init(local_mode=True) was removed in Ray 2.x: a local single node
                 ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
             else:
+                _check_reachable(address)
                 ray.init(address=address, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise SweepError(

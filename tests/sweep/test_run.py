@@ -138,3 +138,15 @@ def test_ray_local_gives_the_same_table(serial: pd.DataFrame):
         if ray.is_initialized():
             ray.shutdown()
     pd.testing.assert_frame_equal(serial, on_ray)
+
+
+def test_bad_ray_address_is_refused_fast():
+    pytest.importorskip("ray")
+    from explorer.sweep.run import SweepError
+
+    with pytest.raises(SweepError, match="nothing answers at Ray address '127.0.0.1:1'"):
+        sweep(GRID, ray_address="127.0.0.1:1")
+    with pytest.raises(SweepError, match="the ray backend needs an address"):
+        sweep(GRID, backend="ray")
+    with pytest.raises(SweepError, match="unknown device 'tpu'"):
+        run_sweep("melbourne", parse_grid(GRID), device="tpu", backend="serial", progress=False)
