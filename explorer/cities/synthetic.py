@@ -86,11 +86,15 @@ def _hourly(series: pd.DataFrame) -> pd.DataFrame:
     return series.resample("1h").mean() if step < pd.Timedelta("1h") else series
 
 
-def _series(src: City, pick: np.ndarray, days: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray,
+def _window(src: City, days: int) -> pd.DataFrame:
+    """The source's last ``days`` days, hourly."""
+    hourly = _hourly(src.series)
+    return hourly.iloc[-days * 24:] if len(hourly) > days * 24 else hourly
+
+
+def _series(hourly: pd.DataFrame, pick: np.ndarray, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray,
                                                                                        np.ndarray]:
     """(wide hourly series, scale per sensor, shift in hours per sensor)."""
-    hourly = _hourly(src.series)
-    hourly = hourly.iloc[-days * 24:] if len(hourly) > days * 24 else hourly
     x = hourly.to_numpy(np.float32)
     t, n = len(x), len(pick)
     weeks = max(1, t // (7 * 24))
@@ -117,13 +121,14 @@ def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_00
     slug = slug or synthetic_slug(src.slug, n_sensors, seed)
     target = Path(out_dir or CACHE_DIR) / slug
     rng = np.random.default_rng(seed)
-    n_src = len(src.sensor_ids)
-    pick = np.concatenate([rng.permutation(n_src) for _ in range(math.ceil(n_sensors / n_src))])[:n_sensors]
-    lat, lon = spread_positions(src.sensors.geometry.y.to_numpy(), src.sensors.geometry.x.to_numpy(), pick,
-                                n_sensors, rng)
     total_days = len(_hourly(src.series)) // 24
     days = days or int(np.clip(MAX_CELLS // (n_sensors * 24), 7, max(total_days, 7)))
-    series, scale, shift = _series(src, pick, days, rng)
+    hourly = _window(src, days)
+    usable = np.flatnonzero(hourly.notna().any().to_numpy())  # sensors with readings in the window
+    pick = np.concatenate([rng.permutation(usable) for _ in range(math.ceil(n_sensors / len(usable)))])[:n_sensors]
+    lat, lon = spread_positions(src.sensors.geometry.y.to_numpy(), src.sensors.geometry.x.to_numpy(), pick,
+                                n_sensors, rng)
+    series, scale, shift = _series(hourly, pick, rng)
     ids = list(series.columns)
     src_ids = np.asarray(src.sensor_ids)[pick]
     sensors = gpd.GeoDataFrame(
