@@ -150,3 +150,23 @@ def test_bad_ray_address_is_refused_fast():
         sweep(GRID, backend="ray")
     with pytest.raises(SweepError, match="unknown device 'tpu'"):
         run_sweep("melbourne", parse_grid(GRID), device="tpu", backend="serial", progress=False)
+
+
+def test_device_cuda_without_a_gpu_is_refused():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    from explorer.sweep.run import SweepError
+
+    with pytest.raises(SweepError, match="no CUDA GPU is visible"):
+        run_sweep("melbourne", parse_grid(GRID), device="cuda", backend="serial", progress=False)
+
+
+def test_cuda_is_close_to_cpu(serial: pd.DataFrame):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no GPU")
+    gpu = run_sweep(
+        "melbourne", parse_grid(GRID), backend="serial", device="cuda", checkpoint=_checkpoint(), progress=False
+    )
+    pd.testing.assert_frame_equal(gpu, serial, check_exact=False, rtol=1e-4, atol=1e-3)
