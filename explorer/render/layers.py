@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import TYPE_CHECKING
 
@@ -105,9 +106,10 @@ def sensors_frame(city: City, values: pd.Series, colours: np.ndarray, fmt: str =
     """Sensor points with value, text and colour columns for a ScatterplotLayer."""
     pts = city.sensors
     v = values.reindex(pts["sensor_id"]).to_numpy(dtype=float)
-    return pd.DataFrame({
-        "sensor_id": pts["sensor_id"].to_numpy(),
-        "label": pts["where"].to_numpy() if "where" in pts else pts["label"].to_numpy(),
+    labels = pts["where"] if "where" in pts else pts["label"]
+    return pd.DataFrame({  # id and label are city data drawn in an HTML tooltip: escaped
+        "sensor_id": [html.escape(str(x)) for x in pts["sensor_id"]],
+        "label": [html.escape(str(x)) for x in labels],
         "lon": pts.geometry.x.round(6).to_numpy(),
         "lat": pts.geometry.y.round(6).to_numpy(),
         "value": np.round(v, 3),
