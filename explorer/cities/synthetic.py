@@ -102,7 +102,10 @@ def _series(hourly: pd.DataFrame, pick: np.ndarray, rng: np.random.Generator) ->
     scale = rng.uniform(0.9, 1.1, n).astype(np.float32)
     rows = (np.arange(t)[:, None] - shift[None, :]) % t
     out = x[rows, pick[None, :]] * scale
-    noise = rng.normal(0.0, 0.02, (t, n)).astype(np.float32) * np.nan_to_num(np.nanstd(x, 0))[pick]
+    used = np.unique(pick)
+    sd = np.zeros(x.shape[1], np.float32)
+    sd[used] = np.nanstd(x[:, used], 0)
+    noise = rng.normal(0.0, 0.02, (t, n)).astype(np.float32) * sd[pick]
     out = np.maximum(out + noise, 0.0).round(2)
     return pd.DataFrame(out, index=hourly.index, columns=[f"s{j:05d}" for j in range(n)]), scale, shift
 
