@@ -23,6 +23,7 @@ from explorer.render.aggregate import (
 from explorer.render.layers import road_paths
 from explorer.render.scenario import Summary, road_sensor_index, scenario_deck, scenario_legend, sensor_frame
 from explorer.report import html_report, map_png, result_csv, result_geojson
+from explorer.scenarios.schema import Scenario
 from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.scenario_controls import load_into_widgets
@@ -60,6 +61,9 @@ def apply_link_or_preset(city: City) -> None:
             load_into_widgets(city, shared.scenario, shared.seed, shared.n_samples)
         else:
             load_into_widgets(city, presets_for(city.slug)[0].scenario)
+    if "sc_pending_load" in ss:  # an uploaded scenario (save_and_load)
+        text, seed, n = ss.pop("sc_pending_load")
+        load_into_widgets(city, Scenario.from_json(text), seed, n)
     if "sc_pending_place" in ss:
         ss.sc_place = ss.pop("sc_pending_place")
         ss.sc_has_event = True
@@ -193,8 +197,8 @@ def save_and_load(city: City, scenario, seed: int, n: int) -> None:
                                     fix=f"pick that city first, or load a {city.slug} scenario")
         except ExplorerError as exc:
             st.error(exc.message)
-        else:
-            load_into_widgets(city, loaded, seed, n)
+        else:  # the widgets are drawn already: load on the rerun, before they are (as for a map click)
+            st.session_state.sc_pending_load = (loaded.to_json(), seed, n)
             st.rerun()
     saved = st.session_state.setdefault("saved_scenarios", [])
     if cols[2].button("Keep for comparison", key="sc_keep", help="Up to four scenarios on the Compare page"):
