@@ -35,8 +35,8 @@ class ImputerConfig:
     n_heads: int = 4
     dilations: tuple[int, ...] = (1, 2)
     embed: int = 8
-    beta: float = 0.05
-    nll_weight: float = 1.0  # weight of the posterior path's Laplace NLL against the prior mean's L1
+    beta: float = 0.5  # KL weight; 0.05 let the posterior carry what the prior cannot see (validation MAE 2.36)
+    nll_weight: float = 0.2  # weight of the posterior path's Laplace NLL against the prior mean's L1
     dropout: float = 0.0
     ridge: bool = False  # experimental: a closed-form spatial regression on neighbours' anomalies as an input
     extra: dict[str, Any] = field(default_factory=dict)

@@ -27,7 +27,7 @@ from explorer.models.imputer.model import ImputerConfig, STImputer, time_feature
 class TrainConfig:
     """Optimisation settings (the model's own are in ImputerConfig)."""
 
-    steps: int = 3000
+    steps: int = 1000
     batch: int = 16
     lr: float = 3e-3
     weight_decay: float = 1e-4
