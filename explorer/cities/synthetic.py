@@ -30,7 +30,8 @@ import tomli_w
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from explorer.cities.city import City, load_city
+from explorer.cities.city import City, _file_hash, load_city, resolve_city_folder
+from explorer.cities.manifest import read_manifest
 from explorer.io import atomic_dir
 from explorer.settings import REPO_ROOT
 
@@ -195,10 +196,12 @@ def cached_synthetic_city(n_sensors: int, seed: int = 0, source_slug: str = "los
 
     root = Path(cache_dir or CACHE_DIR)
     folder = root / synthetic_slug(source_slug, n_sensors, seed)
-    src = load_city(source_slug)
-    weights = read_metadata(src.models_dir / "generator").get("weights_sha256")
+    src_folder = resolve_city_folder(source_slug)
+    man = read_manifest(src_folder)  # the source's data hash without loading it (as load_city computes it)
+    src_hash = _file_hash([src_folder / p for p in man.series.paths] + [src_folder / man.layers["sensors"].path])
+    weights = read_metadata(src_folder / "models" / "generator").get("weights_sha256")
     info = synthetic_info(folder) if folder.is_dir() else {}
-    fresh = info.get("source_data_hash") == src.data_hash and \
+    fresh = info.get("source_data_hash") == src_hash and \
         info.get("generator_derived_from", {}).get("weights_sha256") == weights
     if folder.is_dir() and not fresh:
         shutil.rmtree(folder)
