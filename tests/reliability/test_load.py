@@ -1,8 +1,9 @@
-"""Under load: 30 What-if sessions move scenario sliders while 30 phones send feedback, against the real app.
+"""Under load: 30 What-if sessions change a scenario slider while 30 phones send feedback, against the real app.
 
 The sessions speak Streamlit's own websocket protocol (bench/sessions.py), so 60 of them fit on a 2-core machine
 where 60 browser pages would not. Asserts: no error shown to anyone, every entry the page thanked for is in
 the database (once), the database is intact, and a fresh session still gets the What-if page afterwards.
+About 2 minutes on a busy shared 2-core machine: each What-if rerun costs seconds of CPU (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.conftest import record_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-SESSIONS, WRITERS, EACH, ACTIONS, DURATION_S = 30, 30, 3, 2, 45
+SESSIONS, WRITERS, EACH, ACTIONS = 30, 30, 3, 1  # bounded in count: every session and phone does all of it
 CITY = "melbourne"  # the lighter bundled city keeps the test near 90 s; bench/sessions.py measures Los Angeles
 
 
@@ -66,12 +67,12 @@ def server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen, Path]]:
 def test_thirty_sessions_and_thirty_writers(server) -> None:
     url, proc, db = server
     tag = f"load-{uuid.uuid4().hex[:8]}"
-    res = drive_sessions(url, SESSIONS, duration_s=DURATION_S, n_actions=ACTIONS, query=f"city={CITY}",
+    res = drive_sessions(url, SESSIONS, duration_s=None, n_actions=ACTIONS, query=f"city={CITY}",
                          think_s=(1.0, 4.0), ramp_s=10.0,
                          feedback_writers=WRITERS, feedback_each=EACH, feedback_tag=tag, server_pid=proc.pid,
                          rerun_timeout_s=120.0)
     fb = res["feedback"]
-    line = (f"{SESSIONS} What-if sessions ({CITY}) + {WRITERS} Have-your-say phones, at most {DURATION_S} s "
+    line = (f"{SESSIONS} What-if sessions ({CITY}) + {WRITERS} Have-your-say phones x {EACH} entries "
             f"({res['wall_s']:.0f} s wall): {res['actions']} slider changes, rerun p50 {res['p50_s']:.1f} s, "
             f"p95 {res['p95_s']:.1f} s, max {res['max_s']:.1f} s; feedback p50 {fb['p50_s']:.1f} s, "
             f"p95 {fb['p95_s']:.1f} s; errors {res['errors'] + fb['errors']}; server RSS "
@@ -80,10 +81,8 @@ def test_thirty_sessions_and_thirty_writers(server) -> None:
 
     assert res["errors"] == 0, res["error_samples"]
     assert fb["errors"] == 0, fb["error_samples"]
-    # no error means every session got its page (a failed or slow first load is an error); on a shared 2-core
-    # machine how many changes fit in the time varies, so only require that many were made while all were open
-    assert res["actions"] >= SESSIONS // 3, f"only {res['actions']} slider changes were answered"
-    assert fb["acked"], "the phones' feedback was thanked for"
+    assert res["actions"] == SESSIONS * ACTIONS, "every session opened the page and changed a slider"
+    assert len(fb["acked"]) == WRITERS * EACH, "every phone's feedback was thanked for"
 
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
