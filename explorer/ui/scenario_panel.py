@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pydeck as pdk
 import streamlit as st
@@ -23,7 +25,7 @@ from explorer.render.aggregate import (
 from explorer.render.layers import road_paths
 from explorer.render.scenario import Summary, road_sensor_index, scenario_deck, scenario_legend, sensor_frame
 from explorer.report import html_report, map_png, result_csv, result_geojson
-from explorer.scenarios.schema import Scenario
+from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.scenario_controls import load_into_widgets
@@ -57,6 +59,12 @@ def apply_link_or_preset(city: City) -> None:
         except ExplorerError as exc:
             st.warning(f"The link's scenario could not be used: {exc.message}")
             shared = None
+        if shared is not None and shared.scenario.city == city.slug:
+            try:  # places and units must exist in this city: never swap an unknown place silently
+                validate_for_city(shared.scenario, city)
+            except ScenarioError as exc:
+                st.warning(f"The link's scenario could not be used: {exc}. Showing a preset instead.")
+                shared = None
         if shared is not None and shared.scenario.city == city.slug:
             load_into_widgets(city, shared.scenario, shared.seed, shared.n_samples)
         else:
@@ -211,17 +219,18 @@ def save_and_load(city: City, scenario, seed: int, n: int) -> None:
 
 
 def exports(city: City, result: ScenarioResult, summary: Summary, bundle: GeneratorBundle) -> None:
+    """Download buttons; each file is built only when its button is clicked (not on every rerun)."""
     st.subheader("Export")
     cols = st.columns(5)
     hour = int(st.session_state.get("sc_hour", 0))
-    cols[0].download_button("Report (HTML, offline)", html_report(city, result, summary, bundle.meta),
+    cols[0].download_button("Report (HTML, offline)", partial(html_report, city, result, summary, bundle.meta),
                             file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
-    cols[1].download_button("Results (CSV)", result_csv(result, city), file_name=f"whatif-{city.slug}.csv",
+    cols[1].download_button("Results (CSV)", partial(result_csv, result, city), file_name=f"whatif-{city.slug}.csv",
                             mime="text/csv", key="sc_dl_csv")
-    cols[2].download_button("Sensors (GeoJSON)", result_geojson(city, result, summary),
+    cols[2].download_button("Sensors (GeoJSON)", partial(result_geojson, city, result, summary),
                             file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
-    cols[3].download_button("Map (PNG)", map_png(city, result, summary, hour), file_name=f"whatif-{city.slug}.png",
-                            mime="image/png", key="sc_dl_png")
-    cols[4].download_button("Planning brief (HTML)", brief_html(build_brief(result, city)),
+    cols[3].download_button("Map (PNG)", partial(map_png, city, result, summary, hour),
+                            file_name=f"whatif-{city.slug}.png", mime="image/png", key="sc_dl_png")
+    cols[4].download_button("Planning brief (HTML)", lambda: brief_html(build_brief(result, city)),
                             file_name=f"brief-{city.slug}.html", mime="text/html", key="sc_dl_brief",
                             help="One page in plain language: what was asked, what the model expects, how sure it is.")

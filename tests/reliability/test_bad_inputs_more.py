@@ -195,10 +195,8 @@ def test_bad_link_parameter_is_refused(params: dict, words: list[str]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("params", "warning"), [
-    pytest.param({"city": "melbourne", "s": _blob(_with("events.0.place.sensor_id", "<script>alert(1)</script>"))},
-                 "not a sensor of melbourne", marks=pytest.mark.xfail(strict=True, reason=(
-                     "known hole: decode() does not call validate_for_city, and the page silently swaps an unknown "
-                     "place for the first sensor (explorer/ui/scenario_panel.py apply_link_or_preset)"))),
+    ({"city": "melbourne", "s": _blob(_with("events.0.place.sensor_id", "<script>alert(1)</script>"))},
+     "not a sensor of melbourne"),
     ({"city": "melbourne", "s": _blob(_with("start_hour", 99))}, "start_hour"),
     (_link(seed="'; DROP TABLE feedback;--"), "settings are invalid"),
     ({"city": "../../etc/passwd"}, "Unknown city"),
