@@ -80,12 +80,13 @@ def synth(
     out: Path = typer.Option(..., "--out", help="Folder to create the city in (e.g. a cities folder)."),
     seed: int = typer.Option(0, help="Random seed (same seed, same city)."),
     days: int = typer.Option(None, help="Days of hourly history (default: sensors x hours under 10 million)."),
+    generator: bool = typer.Option(True, help="Also derive a generator from the source city's checkpoint."),
 ) -> None:
     """Build a large synthetic city resampled from a bundled one, with a derived generator (no training)."""
     from explorer.cities.synthetic import make_synthetic_city
 
     try:
-        folder = make_synthetic_city(source, sensors, seed, out, days=days)
+        folder = make_synthetic_city(source, sensors, seed, out, days=days, with_generator=generator)
     except ExplorerError as exc:
         _fail(exc)
     except FileExistsError as exc:

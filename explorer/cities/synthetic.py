@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +112,12 @@ def _series(hourly: pd.DataFrame, pick: np.ndarray, rng: np.random.Generator) ->
     return pd.DataFrame(out, index=hourly.index, columns=[f"s{j:05d}" for j in range(n)]), scale, shift
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_000, seed: int = 0,
                         out_dir: Path | None = None, *, days: int | None = None, slug: str | None = None,
                         with_generator: bool = True) -> Path:
@@ -154,6 +161,7 @@ def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_00
     info = {"source": src.slug, "source_data_hash": src.data_hash, "n_sensors": n_sensors, "seed": seed,
             "days": days, "knn": KNN}
     with atomic_dir(target) as tmp:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a city folder is readable like any other
         sensors.to_parquet(tmp / SENSORS_FILE, index=False)
         series.rename_axis("timestamp").reset_index().to_parquet(tmp / SERIES_FILE, index=False, compression="zstd")
         np.savez(tmp / GRAPH_FILE, sensor_ids=np.asarray(ids), adj_knn_data=graph.data,

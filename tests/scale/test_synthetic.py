@@ -85,6 +85,7 @@ def test_cli_synth_writes_a_loadable_city(tmp_path):
     city = load_city(tmp_path / "melbourne-synth-250-s0")
     assert city.series.shape[1] == 250 and city.manifest.series.domain == "pedestrian_count"
     assert (city.models_dir / "generator.safetensors").is_file()
+    assert (tmp_path / "melbourne-synth-250-s0").stat().st_mode & 0o044  # readable like any city folder
     again = CliRunner().invoke(app, ["city", "synth", "--sensors", "250", "--source", "melbourne", "--out",
                                      str(tmp_path), "--days", "7"])
     assert again.exit_code == 1 and "already exists" in again.output
