@@ -41,7 +41,7 @@ def _finite(obj: Any) -> Any:
 
 
 def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = None, repeats: int | None = None,
-                 sessions: int | None = None, log=None) -> dict[str, Any]:
+                 sessions: int | None = None, duration: float | None = None, log=None) -> dict[str, Any]:
     """Run the chosen sections in a fixed order; a section that cannot run here says why instead."""
     from explorer.bench import generation
 
@@ -86,7 +86,7 @@ def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = N
         from explorer.bench import concurrency
 
         n = sessions or (3 if quick else 30)
-        section("concurrency", lambda: concurrency.run(n, duration_s=10.0 if quick else 40.0))
+        section("concurrency", lambda: concurrency.run(n, duration_s=duration or (10.0 if quick else 90.0)))
     res["machine_end"] = machine()
     return res
 
@@ -102,6 +102,7 @@ def bench(
                               "200,2000,10000,50000; --quick: 200,2000)."),
     repeats: int = typer.Option(None, "--repeats", help="Slider presses per page (default 15; --quick 4)."),
     sessions: int = typer.Option(None, "--sessions", help="Concurrent sessions (default 30; --quick 3)."),
+    duration: float = typer.Option(None, "--duration", help="Seconds per concurrency run (default 90; --quick 10)."),
 ) -> None:
     """Run the benchmarks; print ratios and percentiles (never a bare wall-clock claim)."""
     chosen = _parse_list(only, SECTIONS)
@@ -109,7 +110,7 @@ def bench(
         size_list = tuple(int(s) for s in sizes.split(",") if s.strip()) if sizes else None
     except ValueError as exc:
         raise typer.BadParameter(f"--sizes takes whole numbers separated by commas, got {sizes!r}") from exc
-    res = run_sections(chosen, quick, size_list, repeats, sessions,
+    res = run_sections(chosen, quick, size_list, repeats, sessions, duration,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     res = _finite(res)
     if markdown is not None:
