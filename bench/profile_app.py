@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.bench.browser import STAMP_JS, _press, _wait_ready
-from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, ROOT, _free_port, chromium, wait_healthy
+from explorer.bench.browser import STAMP_JS, press_slider, wait_ready
+from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, ROOT, chromium, free_port, wait_healthy
 
 PYSPY = str(Path(sys.executable).with_name("py-spy"))
 FRAME = re.compile(r"^(?P<fn>.+?) \((?P<file>[^:]+):\d+\)$")
@@ -85,7 +85,7 @@ def _children(pid: int) -> list[int]:
 
 def cold_start(out: Path, rate: int) -> Path:
     raw = out / "coldstart.raw"
-    port = _free_port()
+    port = free_port()
     spy = subprocess.Popen([PYSPY, "record", "-r", str(rate), "-f", "raw", "-o", str(raw), "--"] + _server_cmd(port),
                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -95,7 +95,7 @@ def cold_start(out: Path, rate: int) -> Path:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
-            _wait_ready(page)
+            wait_ready(page)
             browser.close()
     finally:
         for pid in _children(spy.pid):  # the server, started by this py-spy
@@ -106,7 +106,7 @@ def cold_start(out: Path, rate: int) -> Path:
 
 def reruns(out: Path, rate: int, n: int) -> list[tuple[str, Path]]:
     """Sample a warm server while the What-if page's Start hour (full rerun) then map Hour (fragment) step."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(_server_cmd(port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     done = []
@@ -116,14 +116,14 @@ def reruns(out: Path, rate: int, n: int) -> list[tuple[str, Path]]:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/scenario?city=los-angeles")
-            _wait_ready(page)
+            wait_ready(page)
             for slider, name, label in (("Start hour", "whatif_reruns", "What-if reruns (Start hour steps)"),
                                         ("Hour", "map_hour", "map Hour steps (fragment reruns)")):
                 raw = out / f"{name}.raw"
                 spy = subprocess.Popen([PYSPY, "record", "-r", str(rate), "-f", "raw", "-o", str(raw), "--pid",
                                         str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)
-                ms, _, _ = _press(page, slider, STAMP_JS, n)
+                ms, _, _ = press_slider(page, slider, STAMP_JS, n)
                 spy.send_signal(signal.SIGINT)
                 spy.wait(60)
                 print(f"{label}: {', '.join(f'{x:.0f}' for x in ms)} ms")

@@ -28,7 +28,6 @@ from explorer.bench.common import (
     dist,
     ratio,
     streamlit_server,
-    wait_healthy,
 )
 
 STATUS_IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
@@ -66,7 +65,7 @@ TRIVIAL_JS = """() => (document.body.innerText.match(/value \\d+/) || [''])[0]""
 CHANGED_JS = """([js, before]) => (0, eval)(js)() !== before"""
 
 
-def _press(page: Any, slider_name: str, state_js: str, repeats: int,
+def press_slider(page: Any, slider_name: str, state_js: str, repeats: int,
            frames: FrameCounter | None = None) -> tuple[list[float], list[int], list[bool]]:
     """Step a slider with the arrow keys, sweeping to its end and back; per press the ms from the key press
     until the page shows a new state (``state_js``) and is idle, the bytes received and whether the state
@@ -100,7 +99,7 @@ def _press(page: Any, slider_name: str, state_js: str, repeats: int,
     return times, sizes, fresh
 
 
-def _wait_ready(page: Any, timeout_ms: int = 180_000) -> None:
+def wait_ready(page: Any, timeout_ms: int = 180_000) -> None:
     page.wait_for_selector(MAP_CANVAS, timeout=timeout_ms)
     page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
 
@@ -116,17 +115,17 @@ def interaction_and_payload(repeats: int = 15, city: str = "los-angeles") -> dic
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(trivial_url)
                 page.wait_for_selector("text=value 0", timeout=60_000)
-                trivial, _, _ = _press(page, "Hour", TRIVIAL_JS, repeats)
+                trivial, _, _ = press_slider(page, "Hour", TRIVIAL_JS, repeats)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 frames = FrameCounter(page)
                 t0 = time.perf_counter()
                 page.goto(f"{app_url}/scenario?city={city}")
-                _wait_ready(page)
+                wait_ready(page)
                 first_load_ms = 1000 * (time.perf_counter() - t0)
                 page.wait_for_timeout(1500)
                 first_load_bytes = frames.take()
-                hour_ms, hour_bytes, hour_new = _press(page, "Hour", STAMP_JS, repeats, frames)
-                scen_ms, scen_bytes, _ = _press(page, "Start hour", STAMP_JS, max(2, repeats // 2), frames)
+                hour_ms, hour_bytes, hour_new = press_slider(page, "Hour", STAMP_JS, repeats, frames)
+                scen_ms, scen_bytes, _ = press_slider(page, "Start hour", STAMP_JS, max(2, repeats // 2), frames)
             finally:
                 browser.close()
     t, a, s = dist(trivial), dist(hour_ms), dist(scen_ms)
@@ -158,9 +157,6 @@ def _import_time_s() -> float:
 
 def cold_start(repeats: int = 3) -> dict[str, Any]:
     """Fresh server + first page ready in Chromium, against a bare ``import torch, streamlit``, alternated."""
-    import os
-    import signal
-
     sync_playwright = chromium()
     app_script = checkout_file("app.py")
     _import_time_s()  # the first import of a session also reads files from disk; not counted
@@ -173,17 +169,16 @@ def cold_start(repeats: int = 3) -> dict[str, Any]:
                 ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = ctx.new_page()
                 t0 = time.perf_counter()
-                with streamlit_server(app_script) as (proc, url):
+                with streamlit_server(app_script) as (_, url):
                     health.append(time.perf_counter() - t0)
                     page.goto(url)
-                    _wait_ready(page)
+                    wait_ready(page)
                     ready.append(time.perf_counter() - t0)
                     t1 = time.perf_counter()
                     page.goto(f"{url}/scenario")
-                    _wait_ready(page)
+                    wait_ready(page)
                     whatif.append(time.perf_counter() - t1)
-                    ctx.close()
-                    os.kill(proc.pid, signal.SIGTERM)
+                ctx.close()
         finally:
             browser.close()
     imp, rdy = dist([1000 * x for x in imports]), dist([1000 * x for x in ready])
@@ -195,4 +190,4 @@ def cold_start(repeats: int = 3) -> dict[str, Any]:
     }  # fmt: skip
 
 
-__all__ = ["cold_start", "interaction_and_payload", "wait_healthy"]
+__all__ = ["cold_start", "interaction_and_payload", "press_slider", "wait_ready"]

@@ -95,18 +95,20 @@ def peak_rss() -> Iterator[dict[str, float]]:
     out.update(peak_mb=peak, start_mb=start, growth_mb=max(peak - start, 0.0))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 @contextmanager
-def streamlit_server(script: Path, timeout_s: float = 180) -> Iterator[tuple[subprocess.Popen, str]]:
+def streamlit_server(script: Path, timeout_s: float = 180,
+                     extra_env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
     """A fresh ``streamlit run script`` on 127.0.0.1 (free port), stopped on exit; yields (process, url)."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXPLORER_TEST_")}
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
