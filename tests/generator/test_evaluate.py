@@ -58,3 +58,28 @@ def test_baselines_sample_the_right_shapes_and_analogues_come_from_training_days
     filled = np.expm1(np.where(p.mask[pool], p.y[pool], p.mu[p.dtype[d0]][None]))
     for k in range(5):
         assert np.isclose(filled, boot[0, k][None], rtol=1e-4, atol=1e-2).all(axis=(1, 2)).any()
+
+
+@pytest.mark.slow
+def test_quick_evaluation_reports_every_metric_for_the_gan_and_both_baselines():
+    """A CI-sized run (smaller than `--quick`): every metric, every method, plus the references."""
+    from explorer.cities import load_city
+    from explorer.models.generator.evaluate import METHODS, EvalSettings, evaluate, markdown
+
+    tiny = EvalSettings(n_samples=8, repeats=1, disc_steps=20, pred_steps=20, requests=4, latency_calls=2)
+    report = evaluate(load_city("melbourne"), quick=True, settings=tiny)
+    assert set(report["methods"]) == set(METHODS)
+    for name in METHODS:
+        m = report["methods"][name]
+        for key in ("discriminative", "discriminative_blocked", "predictive", "correlational"):
+            assert np.isfinite(m[key]["mean"]), (name, key)
+        assert 0.0 <= m["discriminative"]["mean"] <= 0.5
+        assert 0.0 < m["coverage_p10_p90"] <= 1.0 and m["band_width_p10_p90"] > 0
+    ctrl = report["methods"]["gan"]["controllability"]
+    assert ctrl["requests"] and np.isfinite(ctrl["rel_error_mean"])
+    assert report["methods"]["gan"]["latency_ms_64_samples"] > 0
+    # real days against other real days: the ceiling that this little held-out data allows
+    assert 0.0 <= report["discriminative_real_reference"]["mean"] <= 0.5
+    assert 0.0 < report["predictive_real_reference"]["mean"]
+    table = markdown(report)
+    assert "| gan |" in table and "perfect copy of the history" in table

@@ -13,7 +13,9 @@ Protocol (``../shared/EVALUATION.md``, TimeGAN-style metrics), with these choice
 * discriminative: GRU (hidden = sensors / 2, last state -> logit), Adam, batch 128, trained on 80 %
   of real and synthetic windows, score = |accuracy - 0.5| on the rest; predictive: GRU predicting the
   next value of the last sensor from the others, trained on synthetic (or, for reference, on the real
-  training split), MAE on the real held-out windows; correlational: sum |C_syn - C_real| over the
+  training split), MAE on the real held-out windows; the discriminative score of real held-out days
+  against the real days just before them is reported as a reference (what a perfect copy of the history
+  would score with this little held-out data); correlational: sum |C_syn - C_real| over the
   lower triangle of the lag-0 correlation matrix / 10; ``repeats`` runs, mean +- 95 % interval;
 * sensors with less than 5 % of readings in the training split (installed later) are left out of
   every score and listed: no method has history to generate them from;
@@ -327,6 +329,16 @@ def evaluate(
     tr_native = inverse(tr_y, domain).reshape(-1, n)
     pred_real = [predictive(_windows(scale(tr_native)), real_w, s.pred_steps, s.seed + k, s.device)
                  for k in range(s.repeats)]
+    # discriminative reference: real days against other real days (the same number of days just before the
+    # held-out period, filled the same way). What a perfect copy of the city's history would score here.
+    before = np.arange(days[0] - len(days), days[0])
+    before = before[before >= 0]
+    b_fill = prep.mu[prep.dtype[before]][..., keep]
+    before_native = inverse(np.where(prep.mask[before][..., keep], prep.y[before][..., keep], b_fill), domain)
+    before_w = _windows(scale(before_native.reshape(-1, n)))
+    disc_real = [discriminative(real_w, before_w, s.disc_steps, s.seed + k, device=s.device) for k in range(s.repeats)]
+    disc_real_b = [discriminative(real_w, before_w, s.disc_steps, s.seed + k, blocked=True, device=s.device)
+                   for k in range(s.repeats)]
 
     samplers = {
         "gan": lambda: sample_gan(bundle, prep, days, s.n_samples, s.seed),
@@ -370,6 +382,8 @@ def evaluate(
         "sensors_without_training_history": excluded,
         "settings": s.__dict__ | {"quick": quick},
         "predictive_real_reference": _ci(pred_real),
+        "discriminative_real_reference": _ci(disc_real),
+        "discriminative_blocked_real_reference": _ci(disc_real_b),
         "checkpoint": {k: bundle.meta.get(k) for k in ("created", "data_hash", "metrics")},
         "methods": out,
         "eval_seconds": round(time.perf_counter() - t0, 1),
@@ -404,6 +418,16 @@ def markdown(report: dict[str, Any]) -> str:
         )
         + f"Predictive score of the same GRU trained on real data: {_fmt(report['predictive_real_reference'])}.",
         "",
+        *(
+            [
+                "Discriminative score of real held-out days against the real days just before them (what a "
+                f"perfect copy of the history would score): {_fmt(report['discriminative_real_reference'])}, "
+                f"blocked split {_fmt(report.get('discriminative_blocked_real_reference'))}.",
+                "",
+            ]
+            if report.get("discriminative_real_reference")
+            else []
+        ),
         "| method | discriminative ↓ | discriminative, blocked split ↓ | predictive ↓ | correlational ↓ | "
         "P10–P90 coverage (target 0.80) | band width | controllability rel. error ↓ | "
         "effect at place / within reach | latency 64 samples (ms) |",
