@@ -16,7 +16,7 @@ app = typer.Typer(help="Plain-language requests -> scenarios; workshop input.", 
 def eval_cmd(city: str = typer.Option(..., "--city", help="City slug, e.g. los-angeles"),
              path: Path | None = typer.Option(None, help="A .jsonl evaluation set (default: the bundled one)"),
              as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON"),
-             llm: bool = typer.Option(False, help="Use the configured LLM endpoint first (WHATIF_LLM_URL)"),
+             llm: bool = typer.Option(False, help="Use the configured LLM endpoint first (EXPLORER_LLM_URL)"),
              show_misses: bool = typer.Option(False, "--misses", help="List the requests with a wrong field")) -> None:
     """Field-level accuracy of the parser on a city's evaluation set."""
     from explorer.voice.evaluate import evaluate
