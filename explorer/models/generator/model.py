@@ -147,10 +147,16 @@ class Generator(nn.Module):
         """AR(1) along the hours with a per-sensor correlation, then a sinh-arcsinh shape: (B, 24, N)."""
         rho = torch.sigmoid(self.rho)
         keep = torch.sqrt(1 - rho**2)
-        u = [zs[:, 0]]
-        for t in range(1, T):
-            u.append(rho * u[-1] + keep * zs[:, t])
-        u_t = torch.stack(u, 1)
+        if torch.is_grad_enabled():  # training: autograd needs the out-of-place form
+            u = [zs[:, 0]]
+            for t in range(1, T):
+                u.append(rho * u[-1] + keep * zs[:, t])
+            u_t = torch.stack(u, 1)
+        else:  # sampling: the same numbers, filled in place (no 24 slices stacked into a copy)
+            u_t = torch.empty_like(zs)
+            u_t[:, 0] = zs[:, 0]
+            for t in range(1, T):
+                torch.add(rho * u_t[:, t - 1], keep * zs[:, t], out=u_t[:, t])
         # asinh(u) written out: torch.asinh is not vectorised on CPU and dominated the sampling time
         asinh = torch.sign(u_t) * torch.log(u_t.abs() + torch.sqrt(u_t * u_t + 1))
         return torch.sinh(torch.exp(self.tail) * asinh + self.skew)
