@@ -51,6 +51,8 @@ def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = N
         if log:
             log(f"[bench] {name} ...")
         t = time.perf_counter()
+        now = machine()
+        stamp = {"time_utc": now["time_utc"], "load_avg_1m": now["load_avg_1m"], "cpu_count": now["cpu_count"]}
         try:
             out = fn()
         except BenchUnavailable as exc:
@@ -60,9 +62,9 @@ def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = N
         if isinstance(out, dict) and "interaction" in out and "payload" in out:
             for key in ("interaction", "payload"):
                 if key in only:
-                    res[key] = out[key]
+                    res[key] = {**out[key], "measured": stamp}
         else:
-            res[name] = out
+            res[name] = {**out, "measured": stamp}
         if log:
             log(f"[bench] {name} done in {time.perf_counter() - t:.0f} s")
 
@@ -115,10 +117,10 @@ def bench(
     res = _finite(res)
     if markdown is not None:
         from explorer.bench.report import markdown as render
-        from explorer.bench.report import write_section
+        from explorer.bench.report import with_kept_sections, write_section
 
         cmd = "explorer bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        write_section(markdown, render(res, cmd.strip()))
+        write_section(markdown, render(with_kept_sections(res, markdown, SECTIONS), cmd.strip()))
     if json_out:
         print(json.dumps(res, indent=2))
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.bench.report import BEGIN, END, HEADING, markdown, write_section
+from explorer.bench.report import BEGIN, END, HEADING, markdown, previous_results, with_kept_sections, write_section
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +72,21 @@ def test_markdown_section_replaces_only_itself(tmp_path: Path) -> None:
     assert text.count(HEADING) == 1 and text.count(BEGIN) == 1 and text.count(END) == 1
     assert "kept by hand" in text and "## Where the time goes\n\nnotes" in text
     assert "Not measured: no synthetic cities here" in text
+
+
+def test_partial_run_keeps_the_other_sections(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    first = {"machine": {"cpu_count": 2, "load_avg_1m": 1.0, "time_utc": "t0"}, "sections": ["generation", "payload"],
+             "generation": {"skipped": "gen -- first run", "measured": {"time_utc": "t0", "load_avg_1m": 1.0}},
+             "payload": {"error": "no browser", "measured": {"time_utc": "t0", "load_avg_1m": 1.0}}}
+    write_section(doc, markdown(first, "explorer bench --only generation,payload"))
+    assert previous_results(doc)["generation"]["skipped"] == "gen -- first run"  # "--" survives the comment
+    second = {"machine": {"cpu_count": 2, "load_avg_1m": 2.0, "time_utc": "t1"}, "sections": ["payload"],
+              "payload": {"skipped": "still no browser", "measured": {"time_utc": "t1", "load_avg_1m": 2.0}}}
+    merged = with_kept_sections(second, doc, ("generation", "interaction", "payload"))
+    assert merged["kept_from_earlier"] == ["generation"]
+    write_section(doc, markdown(merged, "explorer bench --only payload"))
+    text = doc.read_text()
+    assert "Kept from earlier runs (not re-run by this command): generation" in text
+    assert "Not measured: gen -- first run" in text and "Not measured: still no browser" in text
+    assert previous_results(doc)["payload"]["measured"]["time_utc"] == "t1"
