@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
+import torch
 
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult, generate, load_generator
 from explorer.scenarios.schema import Scenario
 from explorer.settings import get_settings
 from explorer.ui.state import cached_city
+
+SMALL_CITY = 2_000  # sensors; below this, one torch thread samples faster on a busy server
 
 
 def model_path(slug: str, kind: str):
@@ -17,8 +22,14 @@ def model_path(slug: str, kind: str):
 
 @st.cache_resource(show_spinner="Loading the scenario generator…")
 def cached_generator(slug: str) -> GeneratorBundle:
-    """The city's generator, in eval mode, shared by every session (never mutated)."""
-    return load_generator(cached_city(slug), model_path(slug, "generator"))
+    """The city's generator, in eval mode, shared by every session (never mutated).
+
+    Small cities sample on one torch thread: on a shared 2-core server, 64 x 207 sensors took 57-84 ms on one
+    thread against 236-418 ms on two (docs/performance.md); cities of thousands of sensors keep two.
+    """
+    bundle = load_generator(cached_city(slug), model_path(slug, "generator"))
+    torch.set_num_threads(1 if len(bundle.view.sensor_ids) < SMALL_CITY else min(2, os.cpu_count() or 1))
+    return bundle
 
 
 def model_id(bundle: GeneratorBundle) -> str:
