@@ -27,6 +27,7 @@ import base64
 import json
 import random
 import statistics
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,6 +249,28 @@ def _summary(stats: _Stats, n: int, first_loads: int) -> dict[str, Any]:
             "mb_received": stats.bytes_in / 1e6}
 
 
+def _run(coro) -> None:
+    """``asyncio.run``, in a thread of its own when this thread already runs a loop (Playwright's sync API)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    t = threading.Thread(target=target, name="drive-sessions")
+    t.start()
+    t.join()
+    if failure:
+        raise failure[0]
+
+
 def drive_sessions(base_url: str, n_sessions: int = 30, *, duration_s: float | None = 30.0,
                    n_actions: int | None = None, page: str = "scenario", query: str = "city=los-angeles",
                    think_s: tuple[float, float] = (0.5, 2.0), ramp_s: float = 5.0,
@@ -293,12 +316,12 @@ def drive_sessions(base_url: str, n_sessions: int = 30, *, duration_s: float | N
 
     if warmup:
         warm = _Stats()
-        asyncio.run(_Session(ws_url, page, query, warm, random.Random(seed), rerun_timeout_s).run(0, 0, (0, 0)))
+        _run(_Session(ws_url, page, query, warm, random.Random(seed), rerun_timeout_s).run(0, 0, (0, 0)))
         if warm.errors:
             stats.error(f"warm-up: {warm.error_samples[0]}")
     rss_before = server_rss_mb(server_pid) if server_pid else None
     t0 = time.perf_counter()
-    asyncio.run(main())
+    _run(main())
     out = _summary(stats, n_sessions, n_sessions) | {"wall_s": time.perf_counter() - t0}
     out["feedback"] = _summary(wstats, feedback_writers, feedback_writers) | {"acked": wstats.acked}
     if server_pid:

@@ -22,7 +22,7 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
     "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-]  # fmt: skip  (the same flags as tests/browser/conftest.py)
+]  # fmt: skip  (tests/browser/conftest.py imports these)
 
 
 class BenchUnavailable(RuntimeError):
@@ -102,17 +102,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(script: Path, timeout_s: float = 180,
-                     extra_env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A fresh ``streamlit run script`` on 127.0.0.1 (free port), stopped on exit; yields (process, url)."""
+def streamlit_server(script: Path, timeout_s: float = 180, extra_env: dict[str, str] | None = None,
+                     log: Path | None = None,
+                     drop_env: tuple[str, ...] = ("EXPLORER_TEST_",)) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A fresh ``streamlit run script`` on 127.0.0.1 (free port), stopped on exit; yields (process, url).
+
+    ``log``: where the server's output goes (else discarded); ``drop_env``: prefixes of inherited
+    environment variables the server must not see. Raises :class:`BenchUnavailable` when it does not start.
+    """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPLORER_TEST_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop_env)}
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     env.update(extra_env or {})
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    out = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(proc, url, timeout_s)
@@ -124,6 +132,8 @@ def streamlit_server(script: Path, timeout_s: float = 180,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if log is not None:
+            out.close()
 
 
 def wait_healthy(proc: subprocess.Popen, url: str, timeout_s: float) -> None:

@@ -5,23 +5,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS  # one set of flags for tests and benchmarks
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("EXPLORER_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-]
-
 
 def _unavailable(reason: str) -> None:
     """In CI a browser test that cannot start fails; elsewhere it is skipped with the reason."""
@@ -36,41 +29,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def app_server(log_name: str, extra_env: dict[str, str] | None = None,
+               drop_env: tuple[str, ...] = ("EXPLORER_TEST_",)) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The real app on 127.0.0.1 (its output in ``artifacts/<log_name>``); yields (url, process)."""
+    from explorer.bench.common import BenchUnavailable, streamlit_server
+
+    server = streamlit_server(ROOT / "app.py", timeout_s=90, extra_env=extra_env, log=ROOT / "artifacts" / log_name,
+                              drop_env=drop_env)
+    try:
+        proc, url = server.__enter__()
+    except BenchUnavailable as exc:
+        _unavailable(f"{exc}; see artifacts/{log_name}")
+    try:
+        yield url, proc
+    finally:
+        server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPLORER_TEST_")}
-    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    log = open(ROOT / "artifacts" / "server.log", "w") if (ROOT / "artifacts").mkdir(exist_ok=True) is None else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            break
-    else:
-        proc.terminate()
-        _unavailable("the streamlit server did not answer within 90 s")
-    if proc.poll() is not None:
-        _unavailable(f"the streamlit server exited with {proc.returncode}; see artifacts/server.log")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    if log:
-        log.close()
+    with app_server("server.log") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,7 @@ changes with the hour, plays the horizon, and a clicked area shows its sensors."
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,7 +12,7 @@ import pytest
 from explorer.cities.synthetic import cached_synthetic_city, synthetic_slug
 from explorer.scenarios.schema import Scenario
 from explorer.share import SharedRun, encode
-from tests.browser.conftest import ROOT, _free_port, _unavailable
+from tests.browser.conftest import app_server
 from tests.browser.helpers import drawn_fraction, exception_boxes, map_pixels, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,34 +27,9 @@ def big_app_url(tmp_path_factory) -> Iterator[str]:
     """The app on its own port, pointed at a cities folder holding only the synthetic city."""
     cities = tmp_path_factory.mktemp("cities")
     (cities / SLUG).symlink_to(cached_synthetic_city(N, 0), target_is_directory=True)  # built once, cached
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPLORER_")}
-    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "EXPLORER_CITIES_DIR": str(cities),
-            "EXPLORER_DEFAULT_CITY": SLUG}
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with open(ROOT / "artifacts" / "server-big-city.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            proc.terminate()
-            _unavailable("the streamlit server for the big city did not start; see artifacts/server-big-city.log")
+    env = {"EXPLORER_CITIES_DIR": str(cities), "EXPLORER_DEFAULT_CITY": SLUG}
+    with app_server("server-big-city.log", extra_env=env, drop_env=("EXPLORER_",)) as (url, _):
         yield url
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _link(url: str) -> str:

@@ -8,11 +8,8 @@ About 2 minutes on a busy shared 2-core machine: each What-if rerun costs second
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bench.sessions import drive_sessions
-from tests.browser.conftest import ROOT, _free_port, _unavailable
+from tests.browser.conftest import app_server
 from tests.conftest import record_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -34,34 +31,9 @@ CITY = "melbourne"  # the lighter bundled city keeps the test near 90 s; bench/s
 def server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """The real app on 127.0.0.1 with its own workshop database; torch on one thread (a shared 2-core box)."""
     db = tmp_path_factory.mktemp("load") / "workshop.db"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXPLORER_TEST_", "WHATIF_"))}
-    env |= {"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "EXPLORER_DB_URL": f"sqlite:///{db}",
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with open(ROOT / "artifacts" / "server-load.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            proc.kill()
-            _unavailable("the streamlit server did not start; see artifacts/server-load.log")
+    env = {"EXPLORER_DB_URL": f"sqlite:///{db}", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with app_server("server-load.log", extra_env=env, drop_env=("EXPLORER_TEST_", "WHATIF_")) as (url, proc):
         yield url, proc, db
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_thirty_sessions_and_thirty_writers(server) -> None:
