@@ -11,14 +11,8 @@ import pytest
 from explorer.scenarios import Scenario
 from explorer.sweep.grid import ALL_SENSORS, GridError, count, expand, load_grid, parse_grid
 from explorer.sweep.run import scenario_seed
+from tests.sweep import BASE
 
-BASE = {
-    "day": {"day_of_week": 4},
-    "start_hour": 16,
-    "horizon_hours": 8,
-    "events": [{"place": {"sensor_id": "4"}, "magnitude": 500, "unit": "people", "start_offset_hours": 2,
-                "duration_hours": 3, "reach_km": 0.3}],
-}  # fmt: skip
 AXES = {
     "events.0.place": ["4", {"zone_id": "z1"}, {"lat": -37.81, "lon": 144.96}],
     "events.0.magnitude": [100, 1000],

@@ -13,14 +13,8 @@ from explorer.cli import app
 from explorer.settings import get_settings
 from explorer.sweep.grid import GridError, parse_grid
 from explorer.sweep.run import run_sweep
+from tests.sweep import BASE
 
-BASE = {
-    "day": {"day_of_week": 4},
-    "start_hour": 16,
-    "horizon_hours": 8,
-    "events": [{"place": {"sensor_id": "4"}, "magnitude": 500, "unit": "people", "start_offset_hours": 2,
-                "duration_hours": 3, "reach_km": 0.3}],
-}  # fmt: skip
 AXES = {
     "events.0.place": ["4", "7", "18"],
     "events.0.magnitude": [200, 2000],
