@@ -58,6 +58,7 @@ def test_impute_fills_only_gaps_inside_active_spans(melbourne) -> None:
     assert imputed.any()
     lo, mid, hi = (f.to_numpy()[imputed] for f in (res.p10, res.mean, res.p90))
     assert (lo <= mid).all() and (mid <= hi).all() and (lo < hi).any()
+    assert (lo >= 0).all(), "pedestrian counts: no negative fill or band, even from an untrained model"
     again = impute(melbourne, n_samples=4, seed=1, start=res.mean.index[0], end=res.mean.index[-1], model=model,
                    meta={})
     np.testing.assert_array_equal(res.p90.to_numpy(), again.p90.to_numpy())
@@ -74,3 +75,15 @@ def test_band_scale_reaches_target_coverage_on_validation(melbourne) -> None:
     assert 1.0 <= cal["band_scale"] <= 6.01
     assert cal["val_coverage_uncalibrated"] < 0.8  # an untrained model's band is too narrow...
     assert cal["val_coverage"] > cal["val_coverage_uncalibrated"]  # ...and widening it covers more
+
+
+def test_committed_model_never_shows_negative_counts(melbourne) -> None:
+    """The calibrated band is widened around P50; for pedestrian counts it must still stay at or above zero."""
+    from explorer.models.imputer.store import load_imputer
+
+    model, meta = load_imputer(melbourne)
+    res = impute(melbourne, n_samples=8, seed=0, start="2014-08-27", end="2014-09-03", model=model, meta=meta)
+    imputed = res.imputed.to_numpy()
+    assert imputed.any()
+    for frame in (res.p10, res.mean, res.p50, res.p90):
+        assert (frame.to_numpy()[imputed] >= 0).all()

@@ -21,7 +21,8 @@ class ImputationResult:
 
     ``observed`` holds the measurements (NaN where missing). ``mean`` is the model's point estimate (latent at
     its prior mean, overlapping windows averaged); ``p10``/``p50``/``p90`` are quantiles over sampled fills,
-    the P10-P90 band widened around P50 by the checkpoint's validation-fitted ``band_scale``.
+    the P10-P90 band widened around P50 by the checkpoint's validation-fitted ``band_scale``; a series that is
+    never negative (counts, speeds) gets no negative fill or band.
     Measured cells keep their measured value in every frame. ``imputed`` is True exactly where a value was
     filled; outside a sensor's active span (counters installed late or removed) nothing is filled: NaN there.
     """
@@ -98,6 +99,8 @@ def impute(city: City, n_samples: int = 20, seed: int = 0, start: Any = None, en
     q10, q50, q90 = np.quantile(draws, [0.1, 0.5, 0.9], axis=0)
     k = float(((meta or {}).get("calibration") or {}).get("band_scale", 1.0))
     q10, q90 = q50 - k * (q50 - q10), q50 + k * (q90 - q50)  # widen by the validation-fitted factor
+    if np.nanmin(x) >= 0:  # counts and speeds are never negative: neither is a fill nor its band
+        point, q10, q50, q90 = (np.maximum(a, 0.0) for a in (point, q10, q50, q90))
 
     obs = x[lo:hi]
     measured = ~np.isnan(obs)
