@@ -315,7 +315,13 @@ def evaluate(
     mask = prep.mask[days][..., keep]
     fill = prep.mu[prep.dtype[days]][..., keep]
     domain = prep.view.domain
-    real_native = inverse(np.where(mask, real, fill), domain).reshape(-1, n)
+
+    def filled_native(ds: np.ndarray) -> np.ndarray:
+        """Days ``ds`` as one (hours, n) native series, missing readings filled with the profile."""
+        y = np.where(prep.mask[ds], prep.y[ds], prep.mu[prep.dtype[ds]])[..., keep]
+        return inverse(y, domain).reshape(-1, n)
+
+    real_native = filled_native(days)
     full = inverse(prep.y[..., keep].reshape(-1, n), domain)
     lo, hi = np.nanmin(full, 0), np.nanmax(full, 0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
@@ -325,17 +331,14 @@ def evaluate(
 
     real_w = _windows(scale(real_native))
     # predictive reference: the same GRU trained on the real training split
-    tr_y = np.where(prep.mask[tr], prep.y[tr], prep.mu[prep.dtype[tr]])[..., keep]
-    tr_native = inverse(tr_y, domain).reshape(-1, n)
-    pred_real = [predictive(_windows(scale(tr_native)), real_w, s.pred_steps, s.seed + k, s.device)
+    tr_w = _windows(scale(filled_native(tr)))
+    pred_real = [predictive(tr_w, real_w, s.pred_steps, s.seed + k, s.device)
                  for k in range(s.repeats)]
     # discriminative reference: real days against other real days (the same number of days just before the
     # held-out period, filled the same way). What a perfect copy of the city's history would score here.
     before = np.arange(days[0] - len(days), days[0])
     before = before[before >= 0]
-    b_fill = prep.mu[prep.dtype[before]][..., keep]
-    before_native = inverse(np.where(prep.mask[before][..., keep], prep.y[before][..., keep], b_fill), domain)
-    before_w = _windows(scale(before_native.reshape(-1, n)))
+    before_w = _windows(scale(filled_native(before)))
     disc_real = [discriminative(real_w, before_w, s.disc_steps, s.seed + k, device=s.device) for k in range(s.repeats)]
     disc_real_b = [discriminative(real_w, before_w, s.disc_steps, s.seed + k, blocked=True, device=s.device)
                    for k in range(s.repeats)]
