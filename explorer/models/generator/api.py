@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from explorer.models.generator.data import (
     as_view,
     haversine_km,
     inverse,
+    inverse_inplace,
     is_holiday,
     residual_from_deviation,
     window_calendar,
@@ -45,12 +47,13 @@ class GeneratorBundle:
     alpha: float  # spread calibration of the residual (validation days)
     view: CityView
     meta: dict[str, Any] = field(default_factory=dict)
+    event_gain: float = 1.0  # event-size calibration (validation requests); 1 in checkpoints without one
 
     @property
     def domain(self) -> Domain:
         return self.view.domain
 
-    @property
+    @cached_property
     def sensors_without_history(self) -> list[str]:
         """Sensors with no reading in the training split (installed later): their profile is a
         placeholder and the generator has learned nothing about them."""
@@ -64,23 +67,41 @@ class GeneratorBundle:
         t["mu"] = torch.from_numpy(self.mu)
         t["sd"] = torch.from_numpy(self.sd)
         t["alpha"] = torch.tensor([self.alpha], dtype=torch.float32)
+        t["event_gain"] = torch.tensor([self.event_gain], dtype=torch.float32)
         return t
 
     @torch.inference_mode()
-    def sample_residuals(self, cond: np.ndarray, events: np.ndarray, seed: int, n_samples: int) -> np.ndarray:
-        """Raw residuals for ``n_samples`` draws of each of ``K`` event fields, same noise across fields.
+    def sample(
+        self, cond: np.ndarray, event: np.ndarray, seed: int, n_samples: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw residuals of ``n_samples`` draws without the event, the sensors the event can change, and
+        its effect there (same noise; times ``event_gain``).
 
-        cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
+        cond: (24, COND_DIM); event: (24, N) in residual units. Returns (S, 24, N), (M,) sensor indices and
+        (S, 24, M): an event changes only its sensors and their graph neighbours, so the scenario is the
+        baseline plus the effect at M sensors (M = 0 without events).
         """
         dev = next(self.model.parameters()).device  # noise is drawn on CPU: same seed, same noise on any device
         g = torch.Generator().manual_seed(int(seed))
         z = tuple(t.to(dev) for t in self.model.noise(n_samples, g))
         c = torch.from_numpy(cond).float().to(dev)[None].expand(n_samples, -1, -1)
-        base, gain = self.model.parts(z, c)  # the events do not change these: same noise, same base
+        ev = torch.from_numpy(np.asarray(event, np.float32)).to(dev)[None]
+        cols = self.model.reach(ev) if bool(ev.any()) else torch.zeros(0, dtype=torch.long, device=dev)
+        base, gain = self.model.sample_parts(z, c, cols)
+        effect = self.model.event_response_at(gain, ev, cols).mul_(self.event_gain)
+        return base.cpu().numpy(), cols.cpu().numpy(), effect.cpu().numpy()
+
+    def sample_residuals(self, cond: np.ndarray, events: np.ndarray, seed: int, n_samples: int) -> np.ndarray:
+        """Raw residuals for ``n_samples`` draws of each of ``K`` event fields, same noise across fields.
+
+        cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
+        """
         out = []
-        for ev in torch.from_numpy(events).float().to(dev):
-            out.append(base if not ev.any() else base + self.model.event_response(gain, ev[None]))
-        return torch.stack(out).cpu().numpy()
+        for ev in events:
+            base, cols, effect = self.sample(cond, ev, seed, n_samples)
+            base[:, :, cols] += effect
+            out.append(base)
+        return np.stack(out)
 
 
 def checkpoint_base(view: CityView) -> Path:
@@ -113,6 +134,7 @@ def load_generator(city: Any, path: str | Path | None = None, *, device: str | t
         alpha=float(tensors["alpha"][0]),
         view=view,
         meta=meta,
+        event_gain=float(tensors["event_gain"][0]) if "event_gain" in tensors else 1.0,
     )
 
 
@@ -178,7 +200,8 @@ def event_field(bundle: GeneratorBundle, scenario: Scenario, mu_w: np.ndarray) -
 
 @dataclass
 class ScenarioResult:
-    """Samples and summaries of one scenario (values in the series' native units)."""
+    """Samples and summaries of one scenario (values in the series' native units). Treat it as read-only:
+    summaries are computed once and kept."""
 
     scenario: Scenario
     city: str
@@ -193,16 +216,46 @@ class ScenarioResult:
     elapsed_ms: float
     headline: dict[str, Any] = field(default_factory=dict)
     sensors_without_history: list[str] = field(default_factory=list)  # values there are placeholders
+    changed: np.ndarray | None = None  # sensor indices where scenario may differ from baseline (None: any)
+    _quantiles: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def changed_idx(self) -> np.ndarray:
+        """Indices of the sensors where the scenario can differ from its baseline."""
+        return np.arange(len(self.sensor_ids)) if self.changed is None else self.changed
 
     @property
     def difference(self) -> np.ndarray:
         """(S, H, N) scenario minus baseline, per sample (same noise)."""
-        return self.scenario_samples - self.baseline
+        if self.changed is None:
+            return self.scenario_samples - self.baseline
+        d = np.zeros_like(self.baseline)
+        c = self.changed
+        d[:, :, c] = self.scenario_samples[:, :, c] - self.baseline[:, :, c]
+        return d
 
     def quantiles(self, which: str = "scenario") -> np.ndarray:
-        """(3, H, N) P10 / P50 / P90 of 'baseline', 'scenario' or 'difference'."""
-        arr = {"baseline": self.baseline, "scenario": self.scenario_samples, "difference": self.difference}[which]
-        return np.quantile(arr, QUANTILES, axis=0)
+        """(3, H, N) P10 / P50 / P90 of 'baseline', 'scenario' or 'difference' (computed once)."""
+        if which not in ("baseline", "scenario", "difference"):
+            raise ValueError(f"which must be baseline, scenario or difference, not {which!r}")
+        if which not in self._quantiles:
+            self._quantiles[which] = self._compute_quantiles(which)
+        return self._quantiles[which]
+
+    def _compute_quantiles(self, which: str) -> np.ndarray:
+        c = self.changed
+        if c is None:
+            arr = {"baseline": self.baseline, "scenario": self.scenario_samples, "difference": self.difference}
+            return np.quantile(arr[which], QUANTILES, axis=0).astype(np.float32)
+        if which == "baseline":
+            return np.quantile(self.baseline, QUANTILES, axis=0).astype(np.float32)
+        # outside the changed sensors the scenario is the baseline and the difference is 0
+        q = self.quantiles("baseline").copy() if which == "scenario" else np.zeros_like(self.quantiles("baseline"))
+        part = self.scenario_samples[:, :, c]
+        if which == "difference":
+            part = part - self.baseline[:, :, c]
+        q[:, :, c] = np.quantile(part, QUANTILES, axis=0)
+        return q
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: one row per sensor x hour with P10/P50/P90 of baseline, scenario and difference."""
@@ -226,36 +279,42 @@ def _median0(a: np.ndarray) -> np.ndarray:
 
 
 def _headline(res: ScenarioResult) -> dict[str, Any]:
-    """Peak change and where, sensors affected, extra pedestrian-hours or vehicle delay."""
-    d50 = _median0(res.difference)  # (H, N)
-    b50 = _median0(res.baseline)
+    """Peak change and where, sensors affected, extra pedestrian-hours or vehicle delay. Computed on the
+    sensors the events can change (elsewhere the difference is 0)."""
+    c = res.changed_idx if len(res.changed_idx) else np.array([0])  # no events: all zero, peak at the first
+    base, scen = res.baseline[:, :, c], res.scenario_samples[:, :, c]
+    diff = scen - base
+    d50 = _median0(diff)  # (H, M)
+    b50 = _median0(base)
     out: dict[str, Any] = {"unit": res.unit}
     if res.domain == "counts":
-        t, n = np.unravel_index(int(np.argmax(d50)), d50.shape)
+        t, k = np.unravel_index(int(np.argmax(d50)), d50.shape)
         affected = (d50 >= np.maximum(10.0, 0.1 * b50)).any(0)
-        tot = res.difference.sum(axis=(1, 2))  # (S,)
+        tot = diff.sum(axis=(1, 2), dtype=np.float64)  # (S,)
         out.update(
-            peak_change=float(d50[t, n]),
-            peak_change_percent=float(100 * d50[t, n] / max(b50[t, n], 1.0)),
+            peak_change=float(d50[t, k]),
+            peak_change_percent=float(100 * d50[t, k] / max(b50[t, k], 1.0)),
             extra_pedestrian_hours_p10_p50_p90=[float(x) for x in np.quantile(tot, QUANTILES)],
         )
     else:
         slower = -d50
-        t, n = np.unravel_index(int(np.argmax(slower)), slower.shape)
+        t, k = np.unravel_index(int(np.argmax(slower)), slower.shape)
         affected = (slower >= np.maximum(2.0, 0.05 * b50)).any(0)
         # extra minutes to drive one mile past a sensor, summed over sensor-hours (per sample)
-        delay = 60.0 * (1.0 / np.maximum(res.scenario_samples, 3.0) - 1.0 / np.maximum(res.baseline, 3.0))
-        tot = delay.sum(axis=(1, 2))
+        delay = 60.0 * (1.0 / np.maximum(scen, 3.0) - 1.0 / np.maximum(base, 3.0))
+        tot = delay.sum(axis=(1, 2), dtype=np.float64)
         out.update(
-            peak_change=float(d50[t, n]),
-            peak_change_percent=float(100 * d50[t, n] / max(b50[t, n], 1.0)),
+            peak_change=float(d50[t, k]),
+            peak_change_percent=float(100 * d50[t, k] / max(b50[t, k], 1.0)),
             delay_min_per_mile_sensor_hours_p10_p50_p90=[float(x) for x in np.quantile(tot, QUANTILES)],
         )
+    n = int(c[k])
+    hit = np.sort(c[affected])
     out.update(
         peak_sensor=res.sensor_ids[n],
         peak_time=str(res.times[t]),
-        sensors_affected=int(affected.sum()),
-        affected_sensor_ids=[s for s, a in zip(res.sensor_ids, affected, strict=True) if a],
+        sensors_affected=len(hit),
+        affected_sensor_ids=[res.sensor_ids[i] for i in hit],
     )
     return out
 
@@ -334,20 +393,22 @@ def generate(
     mu_w = bundle.mu[types, hours]  # (24, N)
     sd_w = bundle.sd[types, hours]
     ev = event_field(bundle, scenario, mu_w)
-    fields = np.stack([np.zeros_like(ev), ev]) if scenario.events else ev[None] * 0
-    fields = residual_from_deviation(fields, mu_w[None], sd_w[None], bundle.domain)
-    r = bundle.sample_residuals(calendar_features(hours, dows, hols), fields, seed, n_samples)
-    r_base = bundle.alpha * r[0]
-    effect = r[1] - r[0] if scenario.events else 0.0
-    if scenario.events and bundle.domain == "speed":
-        # "percent slower" applies to the sample's own baseline, not to the usual (profile) speed
-        own = np.maximum(mu_w + sd_w * r_base, 0.0) / np.maximum(mu_w, 1.0)
-        effect = effect * np.clip(own, 0.0, 2.0)
-    r_scen = r_base + effect
+    ev_r = residual_from_deviation(ev, mu_w, sd_w, bundle.domain) if scenario.events else np.zeros_like(ev)
+    r, cols, effect = bundle.sample(calendar_features(hours, dows, hols), ev_r, seed, n_samples)
     # calibration scales the baseline spread only; the event effect (difference) is kept as generated
+    r *= np.float32(bundle.alpha)  # r is now the baseline residual; its changed sensors are kept aside
+    r_cols, mu_c, sd_c = r[:, :, cols], mu_w[:, cols], sd_w[:, cols]
+    if bundle.domain == "speed" and len(cols):
+        # "percent slower" applies to the sample's own baseline, not to the usual (profile) speed
+        own = np.maximum(mu_c + sd_c * r_cols, 0.0) / np.maximum(mu_c, 1.0)
+        effect *= np.clip(own, 0.0, 2.0)
     h = scenario.horizon_hours
-    base = inverse(mu_w + sd_w * r_base, bundle.domain)[:, :h]
-    scen = inverse(mu_w + sd_w * r_scen, bundle.domain)[:, :h]
+    r *= sd_w  # -> native values, in place (a 10,000-sensor batch is 61 MB per copy)
+    r += mu_w
+    base = inverse_inplace(r, bundle.domain)
+    base = base if h == 24 else np.ascontiguousarray(base[:, :h])
+    scen = base.copy()
+    scen[:, :, cols] = inverse(mu_c + sd_c * (r_cols + effect), bundle.domain)[:, :h]
     res = ScenarioResult(
         scenario=scenario,
         city=bundle.view.slug,
@@ -355,12 +416,13 @@ def generate(
         unit=bundle.view.unit,
         sensor_ids=list(bundle.view.sensor_ids),
         times=pd.date_range(start, periods=h, freq="1h"),
-        baseline=base.astype(np.float32),
-        scenario_samples=scen.astype(np.float32),
+        baseline=base,
+        scenario_samples=scen,
         event_field=ev[:h],
         seed=seed,
         elapsed_ms=0.0,
         sensors_without_history=no_history,
+        changed=cols,
     )
     res.headline = _headline(res)
     res.headline["events_requested_vs_generated"] = _event_checks(res, bundle)

@@ -163,6 +163,14 @@ def inverse(z: np.ndarray, domain: Domain) -> np.ndarray:
     return np.clip(z, 0.0, 90.0)
 
 
+def inverse_inplace(z: np.ndarray, domain: Domain) -> np.ndarray:
+    """:func:`inverse` written into ``z`` (float array) and returned."""
+    if domain == "counts":
+        np.expm1(z, out=z)
+        return np.maximum(z, 0.0, out=z)
+    return np.clip(z, 0.0, 90.0, out=z)
+
+
 @dataclass
 class Prepared:
     """Hourly arrays of one city, reshaped to days: ``(days, 24, n)``."""

@@ -171,6 +171,54 @@ class Generator(nn.Module):
         base = clip * torch.tanh(base / clip)  # the training residuals are clipped to +-r_clip
         return base, 1 + 0.5 * torch.tanh(self.gain_head(x))
 
+    @torch.no_grad()
+    def sample_parts(
+        self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, cols: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sampling form of :meth:`parts`: the same numbers, computed in place on the (B, 24, N) arrays
+        (a 64 x 24 x 10,000 batch is 61 MB per temporary; fresh temporaries cost more than the arithmetic),
+        and the event gain only at sensors ``cols`` (B, 24, len(cols)). **Overwrites the sensor noise.**"""
+        zg, zh, zs = noise
+        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)
+        x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H): small
+        rho = torch.sigmoid(self.rho)
+        keep = torch.sqrt(1 - rho**2)
+        u = zs  # AR(1) along the hours, in place
+        for t in range(1, T):
+            u[:, t].mul_(keep).add_(rho * u[:, t - 1])
+        shaped = u.abs()  # sinh(exp(tail) * asinh(u) + skew), asinh written out (not vectorised on CPU)
+        shaped.square_().add_(1).sqrt_().add_(u.abs()).log_().copysign_(u)
+        shaped.mul_(torch.exp(self.tail)).add_(self.skew).sinh_()
+        del u, zs
+        spread = self.scale(x).clamp_(-6, 3).exp_().mul_(shaped)
+        del shaped
+        base = self.decode(x).add_(spread)
+        del spread
+        clip = self.cfg.r_clip
+        base.div_(clip).tanh_().mul_(clip)
+        w, b = self.gain_head.weight[cols], self.gain_head.bias[cols]
+        gain = torch.tanh(nn.functional.linear(x, w, b)).mul_(0.5).add_(1)
+        return base, gain
+
+    def event_response_at(self, gain: torch.Tensor, event: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """:meth:`event_response` at sensors ``cols`` only: ``gain`` is (B, 24, len(cols)), event (1, 24, N)."""
+        if self.a.is_sparse:
+            flat = event.reshape(-1, self.n)
+            spread = torch.sparse.mm(self.a, flat.T.contiguous()).T.reshape(event.shape)
+        else:
+            spread = torch.matmul(event, self.a)
+        return gain * event[..., cols] + self.spread_gain[cols] * spread[..., cols]
+
+    def reach(self, event: torch.Tensor) -> torch.Tensor:
+        """Indices of the sensors an event field (K, 24, N) can change: where it is non-zero and their
+        graph neighbours (the support of :meth:`event_response`)."""
+        at = (event != 0).any(0).any(0).to(self.a.dtype)  # (N,)
+        if self.a.is_sparse:
+            near = torch.sparse.mm(self.a, at[:, None])[:, 0]
+        else:
+            near = self.a @ at
+        return torch.nonzero((near != 0) | (at != 0)).flatten()
+
     def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
         """The event acts locally: at its sensors with an hour-dependent gain, and over graph neighbours."""
         if self.a.is_sparse:  # a is symmetric: event @ a = (a @ event^T)^T
