@@ -55,6 +55,28 @@ def train(
     typer.echo(json.dumps(meta["metrics"], sort_keys=True))
 
 
+@app.command()
+def calibrate(
+    city: str = typer.Option(..., "--city", help="city slug or folder"),
+    checkpoint: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's)"),
+    threads: int | None = typer.Option(None, help="torch CPU threads"),
+) -> None:
+    """Refit the spread and event-size calibrations of a trained checkpoint on its validation days (the
+    last step of training; the weights are not changed) and write it back."""
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.calibration import recalibrate_checkpoint
+
+    _threads(threads)
+    command = "explorer generate calibrate " + " ".join(shlex.quote(a) for a in sys.argv[3:])
+    try:
+        path = recalibrate_checkpoint(city, checkpoint, command=command)
+    except ExplorerError as exc:
+        _fail(exc)
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    typer.echo(f"wrote {path}")
+    typer.echo(json.dumps(meta["metrics"], sort_keys=True))
+
+
 @app.command("eval")
 def evaluate_cmd(
     city: str = typer.Option(..., "--city", help="city slug or folder"),

@@ -41,10 +41,9 @@ import torch
 from torch import nn
 
 from explorer.models.generator.api import GeneratorBundle, event_weights, generate, generated_size, load_generator
+from explorer.models.generator.calibration import event_requests
 from explorer.models.generator.data import Prepared, inverse, prepare
-from explorer.models.generator.events import surges_from_prepared
 from explorer.models.generator.model import calendar_features
-from explorer.scenarios.schema import Scenario
 
 METHODS = ("gan", "analogue_bootstrap", "seasonal_noise")
 MIN_TRAIN_OBSERVED = 0.05  # sensors observed less than this in the training split are not evaluated
@@ -221,44 +220,10 @@ def _ci(values: list[float]) -> dict[str, float]:
 # ---------------------------------------------------------------- controllability and latency
 
 
-def _requests(prep: Prepared, k: int, seed: int) -> list[Scenario]:
-    """Event requests shaped like the surges labelled in the training split, on held-out days."""
-    rng = np.random.default_rng(seed)
-    table, _ = surges_from_prepared(prep)
-    train_end = np.datetime64(str(prep.dates[prep.splits["train"][-1]])) + np.timedelta64(1, "D")
-    table = table[(table["start"].to_numpy() < train_end) & (table["duration_hours"] <= 6)]
-    speed = prep.view.domain == "speed"
-    out = []
-    for j in range(k):
-        row = table.iloc[int(rng.integers(len(table)))]
-        day = prep.dates[int(rng.choice(prep.splits["test"]))]
-        start = int(rng.integers(0, 24 - int(row["duration_hours"]) + 1))
-        if speed:
-            mag, unit = float(np.clip(row["size_native"], 5, 90)), "percent_slower"
-        elif j % 2:
-            mag, unit = float(np.clip(100 * np.expm1(row["size"]), 5, 1000)), "percent"
-        else:
-            mag, unit = float(np.clip(row["size_native"], 1, 50_000)), "people"
-        out.append(
-            Scenario(
-                city=prep.view.slug,
-                day={"date": day},
-                start_hour=0,
-                horizon_hours=24,
-                events=[{
-                    "place": {"sensor_id": str(row["sensor_id"])}, "magnitude": round(mag, 1), "unit": unit,
-                    "start_offset_hours": start, "duration_hours": int(row["duration_hours"]),
-                    "reach_km": 0.0 if j % 4 < 2 else 1.0,
-                }],
-            )
-        )  # fmt: skip
-    return out
-
-
 def controllability(bundle: GeneratorBundle, prep: Prepared, k: int, n: int, seed: int) -> dict[str, Any]:
     errs, on_place, in_reach, rows = [], [], [], []
     ids = prep.view.sensor_ids
-    for j, sc in enumerate(_requests(prep, k, seed)):
+    for j, sc in enumerate(event_requests(prep, k, seed)):
         ev = sc.events[0]
         res = generate(bundle.view, sc, n_samples=n, seed=seed + j, model=bundle)
         p = ids.index(ev.place.sensor_id)  # type: ignore[arg-type]
@@ -283,7 +248,7 @@ def controllability(bundle: GeneratorBundle, prep: Prepared, k: int, n: int, see
 
 
 def latency_ms(bundle: GeneratorBundle, prep: Prepared, calls: int) -> float:
-    sc = _requests(prep, 1, 7)[0]
+    sc = event_requests(prep, 1, 7)[0]
     generate(bundle.view, sc, n_samples=64, seed=0, model=bundle)
     ts = []
     for i in range(calls):

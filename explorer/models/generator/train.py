@@ -12,8 +12,10 @@
   a small CPU budget; the critic does the rest (joint, temporal and spatial structure).
 * Auxiliary loss: where the field is non-zero, the generated deviation (log ratio / fraction slower)
   must match the labelled size, which makes the requested magnitude controllable.
-* Calibration: after training, one factor ``alpha`` scales the residual spread so that 80 % of the
-  validation days' readings fall inside P10-P90 (validation = the next 10 % of days).
+* Calibration: after training, on the validation days (the next 10 % of days), one factor ``alpha``
+  scales the residual spread so that 80 % of the readings fall inside P10-P90, and one factor
+  ``event_gain`` the event response so that requested sizes come out at their place
+  (:mod:`explorer.models.generator.calibration`).
 * Resumable: a partial checkpoint ``generator.partial.pt`` is written every ``save_every`` steps and
   picked up by the next run with the same city, data and config.
 """
@@ -33,6 +35,7 @@ import torch
 from tqdm import tqdm
 
 from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base
+from explorer.models.generator.calibration import calibrate
 from explorer.models.generator.data import (
     CityView,
     Prepared,
@@ -44,7 +47,6 @@ from explorer.models.generator.data import (
 from explorer.models.generator.events import surges_from_prepared
 from explorer.models.generator.model import Critic, Generator, GeneratorConfig, calendar_features
 
-COV_TARGET = 0.8
 LEVELS = np.array([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
 
 
@@ -111,32 +113,6 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, *re
     x = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x, *rest).sum(), x, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
-
-def calibrate(
-    bundle: GeneratorBundle, prep: Prepared, days: np.ndarray, n_samples: int = 64, seed: int = 1234
-) -> tuple[float, float, float]:
-    """Spread factor alpha for 80 % P10-P90 coverage on ``days``: (alpha, coverage raw, coverage)."""
-    lo, hi, real, obs = [], [], [], []
-    for d in days:
-        hours, dows, hols = np.arange(24), np.full(24, prep.dow[d]), np.full(24, prep.holiday[d])
-        empty = np.zeros((1, 24, prep.n), np.float32)
-        r = bundle.sample_residuals(calendar_features(hours, dows, hols), empty, seed + int(d), n_samples)[0]
-        q = np.quantile(r, [0.1, 0.9], axis=0)
-        lo.append(q[0])
-        hi.append(q[1])
-        real.append(np.nan_to_num((prep.y[d] - prep.mu[prep.dtype[d]]) / prep.sd[prep.dtype[d]]))
-        obs.append(prep.mask[d])
-    lo_a, hi_a, real_a, obs_a = (np.stack(a) for a in (lo, hi, real, obs))
-    rv, lv, hv = real_a[obs_a], lo_a[obs_a], hi_a[obs_a]
-
-    def cover(a: float) -> float:
-        return float(((rv >= a * lv) & (rv <= a * hv)).mean())
-
-    grid = np.linspace(0.3, 4.0, 75)
-    covs = np.array([cover(a) for a in grid])
-    alpha = float(grid[int(np.argmin(np.abs(covs - COV_TARGET)))])
-    return alpha, cover(1.0), cover(alpha)
 
 
 def _device(device: str) -> torch.device:
@@ -248,18 +224,14 @@ def train(
 
     g = g.cpu().eval()
     bundle = GeneratorBundle(model=g, config=cfg, mu=prep.mu, sd=prep.sd, alpha=1.0, view=view)
-    val_days = prep.splits["val"][:2] if dry_run else prep.splits["val"]
-    alpha, cov_raw, cov_cal = calibrate(bundle, prep, val_days, n_samples=8 if dry_run else 64)
-    bundle.alpha = alpha
+    calibration = calibrate(bundle, prep, quick=dry_run)
     metrics = {
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(spent + time.perf_counter() - t_start, 1),
         "steps": steps_done,
         "final_wasserstein": round(float(w_dist.detach()), 4),
         "final_aux": round(float(aux.detach()), 5),
-        "alpha": alpha,
-        "val_coverage_raw": round(cov_raw, 4),
-        "val_coverage_calibrated": round(cov_cal, 4),
+        **calibration,
         "surges_labelled": int(len(table)),
         "device": str(dev),
         "torch_threads": torch.get_num_threads(),
