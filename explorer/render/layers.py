@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ def _round_coords(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
     return shapely.set_precision(geom, 1e-5)
 
 
-_ZONE_MEMO: dict[tuple[int, float], list[dict]] = {}
+_ZONE_MEMO: dict[tuple[int, float], tuple[Any, list[dict]]] = {}
 
 
 def zone_records(city: City, tolerance: float = 0.0003) -> list[dict]:
@@ -36,11 +37,12 @@ def zone_records(city: City, tolerance: float = 0.0003) -> list[dict]:
     if city.zones is None:
         return []
     key = (id(city.zones), tolerance)
-    if key not in _ZONE_MEMO:
+    hit = _ZONE_MEMO.get(key)
+    if hit is None or hit[0] is not city.zones:  # the table itself is kept, so its id is not reused
         if len(_ZONE_MEMO) > 16:
             _ZONE_MEMO.clear()
-        _ZONE_MEMO[key] = _zone_records(city, tolerance)
-    return _ZONE_MEMO[key]
+        hit = _ZONE_MEMO[key] = (city.zones, _zone_records(city, tolerance))
+    return hit[1]
 
 
 def _zone_records(city: City, tolerance: float) -> list[dict]:
@@ -86,13 +88,50 @@ def sparse_graph_edges(sensors: pd.DataFrame, adjacency: sparse.spmatrix, min_we
                          "weight": w.data[keep].astype(float)})
 
 
-def zones_layer(city: City) -> pdk.Layer | None:
-    feats = zone_records(city)
-    if not feats:
+_RAW_IDS = itertools.count()
+
+
+class RawJSON(str):
+    """Layer data serialised ahead of the deck: static geometry serialised once per city, or per-step data
+    built faster than pydeck would. The deck's JSON first holds this placeholder string, then
+    :meth:`CompactDeck.to_json` puts ``text`` in its place: the browser receives exactly the bytes
+    ``json.dumps(data, sort_keys=True, separators=(",", ":"))`` gives, as for the data itself."""
+
+    text: str
+
+    def __new__(cls, text: str) -> RawJSON:
+        self = super().__new__(cls, f"@@raw-json-{next(_RAW_IDS)}@@")
+        self.text = text
+        return self
+
+    @classmethod
+    def of(cls, data: Any) -> RawJSON:
+        return cls(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+_ZONE_JSON: dict[int, tuple[Any, RawJSON]] = {}
+
+
+def zones_json(city: City) -> RawJSON | None:
+    """The zones' FeatureCollection, serialised once per zones table (the same on every rerun)."""
+    if city.zones is None:
         return None
-    return pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": feats}, id="zones", stroked=True,
-                     filled=True, get_fill_color=ZONE_FILL, get_line_color=ZONE_LINE, line_width_min_pixels=1,
-                     pickable=False)
+    hit = _ZONE_JSON.get(id(city.zones))
+    if hit is None or hit[0] is not city.zones:  # the table itself is kept, so its id is not reused
+        if len(_ZONE_JSON) > 16:
+            _ZONE_JSON.clear()
+        feats = zone_records(city)
+        hit = _ZONE_JSON[id(city.zones)] = (city.zones, RawJSON.of({"type": "FeatureCollection", "features": feats})
+                                            if feats else None)
+    return hit[1]
+
+
+def zones_layer(city: City) -> pdk.Layer | None:
+    data = zones_json(city)
+    if data is None:
+        return None
+    return pdk.Layer("GeoJsonLayer", data, id="zones", stroked=True, filled=True, get_fill_color=ZONE_FILL,
+                     get_line_color=ZONE_LINE, line_width_min_pixels=1, pickable=False)
 
 
 def roads_layer(paths: pd.DataFrame | list[dict], colour: list[int] | str = ROAD_COLOUR, width: float = 2,
@@ -136,10 +175,18 @@ def view_for(city: City, pitch: float = 0, bearing: float = 0) -> pdk.ViewState:
 
 
 class CompactDeck(pdk.Deck):
-    """A Deck whose JSON has no indentation: about half the bytes sent to the browser on every rerun."""
+    """A Deck whose JSON has no indentation: about half the bytes sent to the browser on every rerun.
+
+    Layer data given as :class:`RawJSON` is put in as its text (serialised once, not on every rerun).
+    """
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        for layer in self.layers:
+            data = getattr(layer, "_data", None)
+            if isinstance(data, RawJSON):
+                text = text.replace(json.dumps(str(data)), data.text, 1)
+        return text
 
 
 def offline_deck(layers: list[pdk.Layer | None], view: pdk.ViewState, tooltip: dict | bool = True,

@@ -8,8 +8,9 @@ and a change whose P10–P90 band includes zero is drawn grey as not significant
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pydeck as pdk
 from scipy.spatial import cKDTree
 
 from explorer.render.colors import DIVERGING, NEUTRAL, VIRIDIS, legend_html, ramp
-from explorer.render.layers import offline_deck, roads_layer, view_for, zones_layer
+from explorer.render.layers import RawJSON, offline_deck, roads_layer, view_for, zones_layer
 
 if TYPE_CHECKING:
     from explorer.cities import City
@@ -60,6 +61,30 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x:,.0f} {unit}" if abs(x) >= 100 else f"{x:,.1f} {unit}"
 
 
+_SENSOR_COLUMNS: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
+
+
+def _sensor_columns(city: City, sensor_ids: list[str]) -> dict[str, Any]:
+    """The columns of a sensor frame that do not change with the hour or view (ids, escaped labels, lon/lat),
+    in the result's sensor order; computed once per city and kept (treat them as read-only)."""
+    key = (id(city.sensors), tuple(sensor_ids))
+    hit = _SENSOR_COLUMNS.get(key)
+    if hit is None or hit[0] is not city.sensors:  # the table itself is kept, so its id is not reused
+        if len(_SENSOR_COLUMNS) > 16:
+            _SENSOR_COLUMNS.clear()
+        rows = city.sensors.set_index("sensor_id").loc[sensor_ids]
+        labels = rows["where"].astype(str).to_numpy()
+        cols = {
+            "sensor_id": list(sensor_ids),  # raw: map selection reads it back
+            "id_text": [html.escape(str(x)) for x in sensor_ids],
+            "label": [html.escape(x) for x in labels],
+            "lon": rows.geometry.x.round(6).to_numpy(),
+            "lat": rows.geometry.y.round(6).to_numpy(),
+        }
+        hit = _SENSOR_COLUMNS[key] = (city.sensors, cols)
+    return hit[1]
+
+
 def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int, view: View) -> pd.DataFrame:
     """One row per sensor at ``hour`` (index into the horizon) with colours, heights and tooltip text."""
     unit = result.unit
@@ -78,24 +103,19 @@ def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int
         height = np.clip((q[1] - vmin) / max(vmax - vmin, 1e-6), 0, 1)
         if summary.busier_sign < 0:  # for speeds, taller = slower (busier)
             height = 1 - height
-    labels = city.sensors.set_index("sensor_id").loc[result.sensor_ids, "where"].astype(str).to_numpy()
-    pts = city.sensors.set_index("sensor_id").loc[result.sensor_ids].geometry
+    shown = b if view == "baseline" else s
     return pd.DataFrame({
-        "sensor_id": result.sensor_ids,  # raw: map selection reads it back
-        "id_text": [html.escape(str(x)) for x in result.sensor_ids],
-        "label": [html.escape(x) for x in labels],
-        "lon": pts.x.round(6).to_numpy(),
-        "lat": pts.y.round(6).to_numpy(),
+        **_sensor_columns(city, result.sensor_ids),
         "baseline": b[1].round(2), "scenario": s[1].round(2), "change": d[1].round(2),
         "significant": sig,
         # the unit is city data and these texts are drawn in an HTML tooltip: escaped
-        "value_text": [html.escape(_fmt(x, unit)) for x in (b[1] if view == "baseline" else s[1])],
+        "value_text": [html.escape(_fmt(x, unit)) for x in shown[1].tolist()],
         "band_text": [html.escape(f"{_fmt(lo, '')}–{_fmt(hi, unit)}".replace(" –", "–"))
-                      for lo, hi in zip(*(b[[0, 2]] if view == "baseline" else s[[0, 2]]), strict=True)],
+                      for lo, hi in zip(shown[0].tolist(), shown[2].tolist(), strict=True)],
         "change_text": [html.escape(f"{x:+,.1f} {unit} (P10–P90 {lo:+,.1f} to {hi:+,.1f})")
-                        for x, lo, hi in zip(d[1], d[0], d[2], strict=True)],
+                        for x, lo, hi in zip(d[1].tolist(), d[0].tolist(), d[2].tolist(), strict=True)],
         "sig_text": np.where(sig, "significant", "within the uncertainty band (not significant)"),
-        "color": [list(map(int, c)) + [235] for c in colours],
+        "color": np.c_[colours, np.full(len(colours), 235)].tolist(),
         "height": np.round(height, 4),
     })
 
@@ -114,25 +134,51 @@ def _radius_m(city: City) -> float:
     return float(np.clip(span_km * 6, 20, 400))  # ~1/170 of the city's extent
 
 
+_PATH_JSON: dict[int, tuple[pd.DataFrame, list[str]]] = {}
+
+
+def _path_json(paths: pd.DataFrame) -> list[str]:
+    """Each road path's coordinates as JSON text, serialised once per (cached) paths frame."""
+    hit = _PATH_JSON.get(id(paths))
+    if hit is None or hit[0] is not paths:  # the frame itself is kept, so its id is not reused
+        if len(_PATH_JSON) > 16:
+            _PATH_JSON.clear()
+        hit = _PATH_JSON[id(paths)] = (paths, [json.dumps(p, separators=(",", ":")) for p in paths["path"]])
+    return hit[1]
+
+
+def _records_json(frame: pd.DataFrame) -> RawJSON:
+    """``frame``'s rows as pydeck would send them (``to_dict("records")``, keys sorted), built from columns."""
+    names = list(frame.columns)
+    columns = [frame[c].tolist() for c in names]
+    return RawJSON.of([dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)])
+
+
 def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_index: np.ndarray, *,
                   three_d: bool = True, height_px: int = 600, selected: str | None = None) -> pdk.Deck:
-    """Zones, roads coloured by their nearest sensor, and sensors as 3D columns or 2D dots."""
+    """Zones, roads coloured by their nearest sensor, and sensors as 3D columns or 2D dots.
+
+    The static geometry (zones, road coordinates) is serialised once per city; each rerun only writes the
+    roads' colours and the sensors (the JSON is the same as pydeck's for the same data).
+    """
     rgb = np.asarray(frame["color"].tolist(), dtype=int)[:, :3][road_index]
-    roads = [{"path": p, "color": [*c, 200]} for p, c in zip(paths["path"].tolist(), rgb.tolist(), strict=True)]
+    roads = RawJSON("[" + ",".join(f'{{"color":[{r},{g},{b},200],"path":{p}}}'
+                                   for (r, g, b), p in zip(rgb.tolist(), _path_json(paths), strict=True)) + "]")
     layers = [zones_layer(city), roads_layer(roads, colour="color", width=3)]
     r = _radius_m(city)
+    sensors = _records_json(frame)
     if three_d:
         layers.append(pdk.Layer(
-            "ColumnLayer", frame, id="sensors", get_position=["lon", "lat"], get_elevation="height",
+            "ColumnLayer", sensors, id="sensors", get_position=["lon", "lat"], get_elevation="height",
             elevation_scale=r * 40, radius=r, get_fill_color="color", pickable=True, auto_highlight=True,
             extruded=True, coverage=0.9))
     else:
         layers.append(pdk.Layer(
-            "ScatterplotLayer", frame, id="sensors", get_position=["lon", "lat"], get_fill_color="color",
+            "ScatterplotLayer", sensors, id="sensors", get_position=["lon", "lat"], get_fill_color="color",
             get_radius=r, radius_min_pixels=5, radius_max_pixels=16, stroked=True,
             get_line_color=[20, 20, 20, 255], line_width_min_pixels=1, pickable=True, auto_highlight=True))
     if selected is not None and selected in set(frame["sensor_id"]):
-        sel = frame[frame["sensor_id"] == selected]
+        sel = _records_json(frame[frame["sensor_id"] == selected])
         layers.append(pdk.Layer("ScatterplotLayer", sel, id="selected", get_position=["lon", "lat"],
                                 get_radius=r * 2.2, filled=False, stroked=True, get_line_color=[0, 0, 0, 255],
                                 line_width_min_pixels=3, pickable=False))
