@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
+from pydeck.bindings import deck as _pydeck_deck
 from pydeck.bindings.json_tools import default_serialize
 from scipy import sparse
 
@@ -18,6 +20,12 @@ from explorer.cities.graph import graph_edges
 
 if TYPE_CHECKING:
     from explorer.cities import City
+
+# pydeck's Deck() tries to import its Jupyter widget each time one is made (without ipywidgets the import fails,
+# and failed imports are not remembered: 0.5-3 ms per map, on every rerun). The answer cannot change while the
+# server runs, so it is asked once.
+if not hasattr(_pydeck_deck.has_jupyter_extra, "cache_info"):
+    _pydeck_deck.has_jupyter_extra = functools.cache(_pydeck_deck.has_jupyter_extra)
 
 ROAD_COLOUR = [90, 90, 90, 200]
 ZONE_FILL = [11, 92, 173, 28]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,28 +62,42 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x:,.0f} {unit}" if abs(x) >= 100 else f"{x:,.1f} {unit}"
 
 
-_SENSOR_COLUMNS: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
+_KEPT: dict[tuple[str, int, Hashable], tuple[Any, Any]] = {}
+
+
+def _kept(what: str, owner: Any, key: Hashable, build: Callable[[], Any]) -> Any:
+    """``build()``, computed once and kept while ``owner`` (a city's table, cached for the server's life) is
+    the same object: the owner itself is held, so its ``id`` cannot be reused by another table."""
+    full = (what, id(owner), key)
+    hit = _KEPT.get(full)
+    if hit is None or hit[0] is not owner:
+        if len(_KEPT) > 64:
+            _KEPT.clear()
+        hit = _KEPT[full] = (owner, build())
+    return hit[1]
+
+
+def sensor_labels(city: City) -> pd.Series:
+    """sensor_id -> the sensor's ``where`` label (kept per city; read-only)."""
+    return _kept("labels", city.sensors, None, lambda: city.sensors.set_index("sensor_id")["where"])
 
 
 def _sensor_columns(city: City, sensor_ids: list[str]) -> dict[str, Any]:
     """The columns of a sensor frame that do not change with the hour or view (ids, escaped labels, lon/lat),
     in the result's sensor order; computed once per city and kept (treat them as read-only)."""
-    key = (id(city.sensors), tuple(sensor_ids))
-    hit = _SENSOR_COLUMNS.get(key)
-    if hit is None or hit[0] is not city.sensors:  # the table itself is kept, so its id is not reused
-        if len(_SENSOR_COLUMNS) > 16:
-            _SENSOR_COLUMNS.clear()
+
+    def build() -> dict[str, Any]:
         rows = city.sensors.set_index("sensor_id").loc[sensor_ids]
         labels = rows["where"].astype(str).to_numpy()
-        cols = {
+        return {
             "sensor_id": list(sensor_ids),  # raw: map selection reads it back
             "id_text": [html.escape(str(x)) for x in sensor_ids],
             "label": [html.escape(x) for x in labels],
             "lon": rows.geometry.x.round(6).to_numpy(),
             "lat": rows.geometry.y.round(6).to_numpy(),
         }
-        hit = _SENSOR_COLUMNS[key] = (city.sensors, cols)
-    return hit[1]
+
+    return _kept("columns", city.sensors, tuple(sensor_ids), build)
 
 
 def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int, view: View) -> pd.DataFrame:
@@ -134,17 +149,9 @@ def _radius_m(city: City) -> float:
     return float(np.clip(span_km * 6, 20, 400))  # ~1/170 of the city's extent
 
 
-_PATH_JSON: dict[int, tuple[pd.DataFrame, list[str]]] = {}
-
-
 def _path_json(paths: pd.DataFrame) -> list[str]:
     """Each road path's coordinates as JSON text, serialised once per (cached) paths frame."""
-    hit = _PATH_JSON.get(id(paths))
-    if hit is None or hit[0] is not paths:  # the frame itself is kept, so its id is not reused
-        if len(_PATH_JSON) > 16:
-            _PATH_JSON.clear()
-        hit = _PATH_JSON[id(paths)] = (paths, [json.dumps(p, separators=(",", ":")) for p in paths["path"]])
-    return hit[1]
+    return _kept("paths", paths, None, lambda: [json.dumps(p, separators=(",", ":")) for p in paths["path"]])
 
 
 def _records_json(frame: pd.DataFrame) -> RawJSON:
@@ -235,7 +242,7 @@ def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, 
 def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, str]]:
     """(label, value, help) for the headline metrics, in the domain's own terms; values stay short."""
     h = result.headline
-    labels = city.sensors.set_index("sensor_id")["where"]
+    labels = sensor_labels(city)
     peak_place = str(labels.get(h["peak_sensor"], h["peak_sensor"]))
     unit = result.unit
     cards = [
@@ -259,6 +266,6 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
 def peak_place(result: ScenarioResult, city: City) -> str:
     """Where the change peaks, in words."""
     h = result.headline
-    label = str(city.sensors.set_index("sensor_id")["where"].get(h["peak_sensor"], h["peak_sensor"]))
+    label = str(sensor_labels(city).get(h["peak_sensor"], h["peak_sensor"]))
     ident = "" if label.endswith(str(h["peak_sensor"])) else f" (sensor {h['peak_sensor']})"
     return f"Largest change at **{label}**{ident} at {h['peak_time'][-8:-3]}."
