@@ -39,7 +39,9 @@ with map_col:
     st.pydeck_chart(ov.deck, key="home_map", height=560)
 with legend_col:
     st.markdown(ov.legend, unsafe_allow_html=True)  # built by the library; every text in it is escaped
-    st.caption(f"{ov.n_sensors} sensors · measured values only")
+    st.caption(f"{ov.n_sensors:,} sensors · measured values only" if ov.n_areas is None else
+               f"{ov.n_sensors:,} sensors in {ov.n_areas:,} hexagonal areas · measured values only; the sensor "
+               "graph's links are not drawn at this size")
 for warning in city.warnings:
     st.info(warning)
 

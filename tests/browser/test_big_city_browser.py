@@ -111,3 +111,16 @@ def test_ten_thousand_sensor_city_loads_animates_and_drills_down(page, big_app_u
     assert drawn_fraction(detail) > 0.02
     assert re.search(r"Selected area: \d+ sensors", _note(page)), _note(page)
     assert exception_boxes(page) == []
+
+
+def test_ten_thousand_sensor_city_home_draws_areas(page, big_app_url, shots):
+    """The Home page of the large city draws hexagonal areas (not 10,000 sensors and their graph links)."""
+    page.set_default_timeout(120_000)
+    page.goto(big_app_url)
+    wait_ready(page, timeout_ms=150_000, selector=METRIC)
+    assert exception_boxes(page) == []
+    captions = " ".join(e.inner_text() for e in page.query_selector_all('[data-testid="stCaptionContainer"]'))
+    assert re.search(r"10,000 sensors in [\d,]+ hexagonal areas", captions), captions
+    pixels = map_pixels(page)
+    page.screenshot(path=str(shots / "big-city-10k-home.png"))
+    assert drawn_fraction(pixels) > 0.02, "the Home map did not draw"

@@ -64,3 +64,26 @@ def test_profile_figure_has_bands_and_units(melbourne):
     assert fig["data"][0]["fill"] == "toself"
     weekday = np.asarray(daily_profile_figure(melbourne).data[1].y, dtype=float)
     assert weekday.max() > 5 * weekday.min()  # busy days, quiet nights
+
+
+def test_large_city_overview_draws_areas_with_the_mean_of_their_sensors(la):
+    """Above the threshold the sensors become h3 areas (LA with a threshold of 100 stands in for a large city):
+    each area's colour is the mean of its sensors' statistic, its tooltip gives the count and the range."""
+    from explorer.render.aggregate import sensor_cells
+    from explorer.stats import sensor_statistic
+
+    ov = overview_map(la, "mean", road_source="graph", aggregate_above=100)
+    spec = json.loads(ov.deck.to_json())
+    assert [layer["id"] for layer in spec["layers"]] == ["zones", "areas"]  # no 207-sensor graph links
+    areas = spec["layers"][1]["data"]
+    cells = sensor_cells(la)
+    assert ov.n_areas == len(areas) == len(cells.ids) and sum(a["n"] for a in areas) == 207
+    values = sensor_statistic(la.series, "mean", la.manifest.higher_is_busier).to_numpy(float)
+    biggest = max(areas, key=lambda a: a["n"])
+    inside = values[cells.sensors_in(biggest["h"])]
+    assert biggest["v"] == f"{np.nanmean(inside):,.1f}"
+    assert biggest["lo"] == f"{np.nanmin(inside):,.1f}" and biggest["hi"] == f"{np.nanmax(inside):,.1f}"
+    assert "areas" in ov.legend
+    roads = overview_map(la, "mean", road_source="layer", aggregate_above=100)
+    assert [layer["id"] for layer in json.loads(roads.deck.to_json())["layers"]] == ["zones", "roads", "areas"]
+    assert overview_map(la, "mean").n_areas is None  # 207 sensors: drawn one by one
