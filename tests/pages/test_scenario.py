@@ -143,3 +143,25 @@ def test_tour_and_compare():
     assert not cmp.exception
     assert len(cmp.get("deck_gl_json_chart")) == 2
     assert sum(m.label == "Peak change (people/hour)" for m in cmp.metric) == 2
+
+
+def test_compare_draws_areas_for_a_large_city(monkeypatch):
+    """Above the aggregation threshold the Compare maps are h3 areas, as on the What-if page (Los Angeles with a
+    threshold of 100 stands in for a large city)."""
+    monkeypatch.setenv("EXPLORER_MAP_AGGREGATE_ABOVE", "100")
+    from explorer.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        sc = Scenario.model_validate({
+            "city": "los-angeles", "day": {"day_of_week": 4}, "start_hour": 16, "horizon_hours": 6,
+            "events": [{"place": {"sensor_id": "717445"}, "magnitude": 40, "unit": "percent_slower",
+                        "start_offset_hours": 1, "duration_hours": 3, "reach_km": 3}]})  # fmt: skip
+        cmp = AppTest.from_file(COMPARE, default_timeout=180)
+        cmp.session_state["saved_scenarios"] = [{"city": "los-angeles", "scenario": sc.to_json(), "n": 16, "seed": 0}]
+        cmp.run()
+        assert not cmp.exception
+        (layer,) = [x for x in _deck(cmp)["layers"] if x["id"] == "cells"]
+        assert layer["@@type"] == "H3HexagonLayer" and sum(row["n"] for row in layer["data"]) == 207
+    finally:
+        get_settings.cache_clear()
