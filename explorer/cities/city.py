@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from explorer.cities.graph import gaussian_kernel_adjacency, haversine_km
+from explorer.cities.graph import default_adjacency
 from explorer.cities.labels import describe_sensors
 from explorer.cities.layers import read_vector, validate_layer
 from explorer.cities.manifest import MANIFEST_NAME, CityManifest, read_manifest
@@ -131,8 +131,7 @@ def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFr
                                 fix="rebuild the graph for all sensors, or drop [graph] from the manifest")
         order = np.array([pos[s] for s in ids])
         return matrix[order][:, order] if sparse.issparse(matrix) else matrix[np.ix_(order, order)]
-    dist = haversine_km(sensors.geometry.y.to_numpy(), sensors.geometry.x.to_numpy())
-    return gaussian_kernel_adjacency(dist)
+    return default_adjacency(sensors.geometry.y.to_numpy(), sensors.geometry.x.to_numpy())
 
 
 def load_city(city: str | Path) -> City:

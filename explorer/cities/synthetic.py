@@ -28,10 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import tomli_w
-from scipy import sparse
 from scipy.spatial import cKDTree
 
 from explorer.cities.city import City, _file_hash, load_city, resolve_city_folder
+from explorer.cities.graph import KNN, knn_graph, local_km
 from explorer.cities.manifest import read_manifest
 from explorer.io import atomic_dir
 from explorer.settings import REPO_ROOT
@@ -44,7 +44,6 @@ SENSORS_FILE = "sensors.parquet"
 SERIES_FILE = "series_hourly.parquet"
 GRAPH_FILE = "graph_knn.npz"
 MAX_CELLS = 10_000_000  # sensors x hours of history kept (about 40 MB of float32)
-KNN = 8
 CACHE_DIR = REPO_ROOT / "artifacts" / "synthetic-cities"
 
 
@@ -52,35 +51,16 @@ def synthetic_slug(source_slug: str, n_sensors: int, seed: int) -> str:
     return f"{source_slug}-synth-{n_sensors}-s{seed}"
 
 
-def _local_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    return np.c_[(lon - lon0) * 111.32 * math.cos(math.radians(lat0)), (lat - lat0) * 110.57]
-
-
 def spread_positions(lat: np.ndarray, lon: np.ndarray, pick: np.ndarray, n_sensors: int,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Lat/lon of the synthetic sensors: picked source positions spread about the centre, jittered."""
     lat0, lon0 = float(np.mean(lat)), float(np.mean(lon))
-    xy = _local_km(lat, lon, lat0, lon0)
+    xy = local_km(lat, lon, lat0, lon0)
     k = min(5, len(lat) - 1)  # co-located detectors (both directions) make the nearest one useless
     spacing = float(np.median(cKDTree(xy).query(xy, k=k + 1)[0][:, k])) or 0.5
     factor = max(1.0, (n_sensors / len(lat)) ** 0.25)
     new = factor * xy[pick] + rng.normal(0.0, factor * spacing, (n_sensors, 2))
     return lat0 + new[:, 1] / 110.57, lon0 + new[:, 0] / (111.32 * math.cos(math.radians(lat0)))
-
-
-def knn_graph(lat: np.ndarray, lon: np.ndarray, k: int = KNN) -> sparse.csr_matrix:
-    """Sparse Gaussian-kernel weights to each sensor's k nearest neighbours (scale: median neighbour distance)."""
-    xy = _local_km(lat, lon, float(np.mean(lat)), float(np.mean(lon)))
-    k = min(k, len(lat) - 1)
-    dist, idx = cKDTree(xy).query(xy, k=k + 1)
-    dist, idx = dist[:, 1:], idx[:, 1:]
-    sigma = float(np.median(dist)) or 1.0
-    w = np.exp(-np.square(dist / sigma)).astype(np.float32)
-    w[w < 0.1] = 0.0
-    rows = np.repeat(np.arange(len(lat)), k)
-    g = sparse.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(len(lat), len(lat)))
-    g.eliminate_zeros()
-    return g
 
 
 def _hourly(series: pd.DataFrame) -> pd.DataFrame:
