@@ -154,11 +154,11 @@ def _path_json(paths: pd.DataFrame) -> list[str]:
     return _kept("paths", paths, None, lambda: [json.dumps(p, separators=(",", ":")) for p in paths["path"]])
 
 
-def _records_json(frame: pd.DataFrame) -> RawJSON:
-    """``frame``'s rows as pydeck would send them (``to_dict("records")``, keys sorted), built from columns."""
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame``'s rows as pydeck sends them (``to_dict("records")``), built from whole columns."""
     names = list(frame.columns)
     columns = [frame[c].tolist() for c in names]
-    return RawJSON.of([dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)])
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_index: np.ndarray, *,
@@ -173,7 +173,8 @@ def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_ind
                                    for (r, g, b), p in zip(rgb.tolist(), _path_json(paths), strict=True)) + "]")
     layers = [zones_layer(city), roads_layer(roads, colour="color", width=3)]
     r = _radius_m(city)
-    sensors = _records_json(frame)
+    records = _records(frame)
+    sensors = RawJSON.of(records)
     if three_d:
         layers.append(pdk.Layer(
             "ColumnLayer", sensors, id="sensors", get_position=["lon", "lat"], get_elevation="height",
@@ -184,9 +185,9 @@ def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_ind
             "ScatterplotLayer", sensors, id="sensors", get_position=["lon", "lat"], get_fill_color="color",
             get_radius=r, radius_min_pixels=5, radius_max_pixels=16, stroked=True,
             get_line_color=[20, 20, 20, 255], line_width_min_pixels=1, pickable=True, auto_highlight=True))
-    if selected is not None and selected in set(frame["sensor_id"]):
-        sel = _records_json(frame[frame["sensor_id"] == selected])
-        layers.append(pdk.Layer("ScatterplotLayer", sel, id="selected", get_position=["lon", "lat"],
+    sel = [row for row in records if row["sensor_id"] == selected] if selected is not None else []
+    if sel:
+        layers.append(pdk.Layer("ScatterplotLayer", RawJSON.of(sel), id="selected", get_position=["lon", "lat"],
                                 get_radius=r * 2.2, filled=False, stroked=True, get_line_color=[0, 0, 0, 255],
                                 line_width_min_pixels=3, pickable=False))
     tooltip = {"html": "<b>{label}</b> (id {id_text})<br/>value {value_text}<br/>P10–P90 {band_text}<br/>"
