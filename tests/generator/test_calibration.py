@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from explorer.cities import load_city
 from explorer.models.generator.api import generate, load_generator
-from explorer.models.generator.calibration import EVENT_GAIN_BOUNDS, event_requests
+from explorer.models.generator.calibration import EVENT_GAIN_BOUNDS, MODULATION_GRID, event_requests
 from explorer.models.generator.cli import app
 from explorer.models.generator.data import prepare
 from explorer.scenarios import Scenario
@@ -32,6 +32,7 @@ def ckpt(tmp_path_factory):
 def test_training_fits_both_calibrations_on_validation(ckpt):
     m = json.loads(ckpt.with_suffix(".json").read_text())["metrics"]
     assert EVENT_GAIN_BOUNDS[0] <= m["event_gain"] <= EVENT_GAIN_BOUNDS[1]
+    assert m["event_modulation"] in MODULATION_GRID
     assert m["val_ctrl_error_calibrated"] <= m["val_ctrl_error_raw"]
     assert 0 < m["alpha"] and m["val_requests"] == 8
 
@@ -56,6 +57,22 @@ def test_event_gain_scales_the_effect_only(ckpt):
     assert np.median(more.difference[:, 2:5, p]) > np.median(one.difference[:, 2:5, p]) > 0
 
 
+def test_without_modulation_the_gain_at_the_place_is_the_calibrated_gain(ckpt):
+    """Modulation 0: the event response at a lone event's sensor is exactly gain x (1 + graph self-weight term)
+    for every sample and hour, so the requested size is what comes out there, scaled by the gain."""
+    bundle = load_generator(load_city("melbourne"), ckpt)
+    bundle.event_modulation, bundle.event_gain = 0.0, 1.3
+    ev = np.zeros((24, bundle.model.n), np.float32)
+    ev[5:8, 4] = 0.7
+    cond = np.zeros((24, 10), np.float32)
+    _, cols, effect = bundle.sample(cond, ev, seed=1, n_samples=6)
+    p = int(np.flatnonzero(cols == 4)[0])
+    m = bundle.model
+    self_w = float(m.spread_gain[4].detach()) * float(m.a[4, 4])  # Melbourne's graph is dense
+    np.testing.assert_allclose(effect[:, 5:8, p], 1.3 * 0.7 * (1 + self_w), rtol=1e-5)
+    assert np.all(effect[:, :5, p] == 0)
+
+
 def test_cli_calibrate_refits_in_place_and_keeps_the_weights(ckpt, tmp_path):
     base = tmp_path / "generator"
     for suffix in (".safetensors", ".json"):
@@ -72,6 +89,7 @@ def test_cli_calibrate_refits_in_place_and_keeps_the_weights(ckpt, tmp_path):
     # deterministic: the same data and weights give the same calibration
     assert meta["metrics"]["event_gain"] == before_meta["metrics"]["event_gain"]
     assert meta["metrics"]["alpha"] == before_meta["metrics"]["alpha"]
+    assert meta["metrics"]["event_modulation"] == before_meta["metrics"]["event_modulation"]
     assert meta["command"] == before_meta["command"] and meta["config"] == before_meta["config"]
     assert meta["calibration_command"].startswith("explorer generate calibrate")
     assert meta["trained"] == before_meta["created"]

@@ -48,6 +48,7 @@ class GeneratorBundle:
     view: CityView
     meta: dict[str, Any] = field(default_factory=dict)
     event_gain: float = 1.0  # event-size calibration (validation requests); 1 in checkpoints without one
+    event_modulation: float = 1.0  # share of the learned hour/sensor modulation of the event gain kept
 
     @property
     def domain(self) -> Domain:
@@ -68,6 +69,7 @@ class GeneratorBundle:
         t["sd"] = torch.from_numpy(self.sd)
         t["alpha"] = torch.tensor([self.alpha], dtype=torch.float32)
         t["event_gain"] = torch.tensor([self.event_gain], dtype=torch.float32)
+        t["event_modulation"] = torch.tensor([self.event_modulation], dtype=torch.float32)
         return t
 
     @torch.inference_mode()
@@ -87,7 +89,7 @@ class GeneratorBundle:
         c = torch.from_numpy(cond).float().to(dev)[None].expand(n_samples, -1, -1)
         ev = torch.from_numpy(np.asarray(event, np.float32)).to(dev)[None]
         cols = self.model.reach(ev) if bool(ev.any()) else torch.zeros(0, dtype=torch.long, device=dev)
-        base, gain = self.model.sample_parts(z, c, cols)
+        base, gain = self.model.sample_parts(z, c, cols, self.event_modulation)
         effect = self.model.event_response_at(gain, ev, cols).mul_(self.event_gain)
         return base.cpu().numpy(), cols.cpu().numpy(), effect.cpu().numpy()
 
@@ -135,6 +137,7 @@ def load_generator(city: Any, path: str | Path | None = None, *, device: str | t
         view=view,
         meta=meta,
         event_gain=float(tensors["event_gain"][0]) if "event_gain" in tensors else 1.0,
+        event_modulation=float(tensors["event_modulation"][0]) if "event_modulation" in tensors else 1.0,
     )
 
 

@@ -2,11 +2,14 @@
 
 * **spread** ``alpha``: one factor on the residual spread so that 80 % of the validation readings fall
   inside the generated P10-P90 band;
-* **event gain**: one factor on the event response so that events asked for on validation days come out
-  at the requested size at their place (smallest mean relative error, the controllability measure of
-  :mod:`explorer.models.generator.evaluate`). The critic and the auxiliary loss leave the learned gain
-  a little short at busy hours (Los Angeles: generated ~0.88 x requested); one factor fixes the bias,
-  not the spread between requests.
+* **event response**: events asked for on validation days should come out at the requested size at
+  their place (smallest mean relative error, the controllability measure of
+  :mod:`explorer.models.generator.evaluate`). Two numbers: how much of the learned modulation of the
+  event gain around 1 (per sensor and hour, bounded to 0.5-1.5) is kept, and one gain on the response.
+  In Los Angeles the learned modulation is what made requests come out 50-120 % of their size (one
+  gain alone only fixes the average): with it, validation error 0.19; gain alone 0.18; without it 0.02.
+  What stays learned is where and when the effect spreads (graph neighbours, the sample's own
+  baseline for "percent slower").
 
 The requests are shaped like the surges labelled in the training split (place, size, duration), on
 calendar days of the split being measured.
@@ -28,6 +31,7 @@ from explorer.scenarios.schema import Scenario
 
 COV_TARGET = 0.8
 EVENT_GAIN_BOUNDS = (0.5, 2.0)
+MODULATION_GRID = (0.0, 0.5, 1.0)
 
 
 def calibrate(bundle: GeneratorBundle, prep: Prepared, *, quick: bool = False) -> dict[str, Any]:
@@ -138,25 +142,31 @@ def request_errors(bundle: GeneratorBundle, requests: list[Scenario], n_samples:
 def calibrate_event_gain(
     bundle: GeneratorBundle, prep: Prepared, k: int = 80, n_samples: int = 32, seed: int = 4321
 ) -> dict[str, Any]:
-    """Fit ``bundle.event_gain`` on ``k`` validation-day requests (bounded Brent search, deterministic) and
-    set it; returns the gain and the validation errors before (gain 1) and after."""
+    """Fit the event response's calibration on ``k`` validation-day requests and set it on ``bundle``: for each
+    share of the learned gain modulation kept (``MODULATION_GRID``), the best gain (bounded Brent search); the
+    pair with the smallest mean relative error wins (ties: more modulation kept). Deterministic. Returns the
+    figures, with the validation error as trained (modulation 1, gain 1) for comparison."""
     requests = event_requests(prep, k, seed, split="val")
-    old = bundle.event_gain
+    old = bundle.event_gain, bundle.event_modulation
 
     def loss(g: float) -> float:
         bundle.event_gain = float(g)
         return float(request_errors(bundle, requests, n_samples, seed).mean())
 
     try:
+        bundle.event_modulation = 1.0
         before = loss(1.0)
-        fit = minimize_scalar(loss, bounds=EVENT_GAIN_BOUNDS, method="bounded", options={"xatol": 0.005})
-        gain = round(float(fit.x), 3)
-        after = loss(gain)
-        if after > before:  # never worse than no calibration on the data it was fitted on
-            gain, after = 1.0, before
+        best = (before, 1.0, 1.0)  # (error, gain, modulation): as trained
+        for mod in sorted(MODULATION_GRID, reverse=True):
+            bundle.event_modulation = mod
+            fit = minimize_scalar(loss, bounds=EVENT_GAIN_BOUNDS, method="bounded", options={"xatol": 0.01})
+            gain = round(float(fit.x), 3)
+            err = loss(gain)
+            if err < best[0] - 1e-4:
+                best = (err, gain, mod)
     except BaseException:
-        bundle.event_gain = old
+        bundle.event_gain, bundle.event_modulation = old
         raise
-    bundle.event_gain = gain
-    return {"event_gain": gain, "val_requests": k, "val_ctrl_error_raw": round(before, 4),
-            "val_ctrl_error_calibrated": round(after, 4)}  # fmt: skip
+    after, bundle.event_gain, bundle.event_modulation = best
+    return {"event_gain": bundle.event_gain, "event_modulation": bundle.event_modulation, "val_requests": k,
+            "val_ctrl_error_raw": round(before, 4), "val_ctrl_error_calibrated": round(after, 4)}  # fmt: skip

@@ -173,11 +173,12 @@ class Generator(nn.Module):
 
     @torch.no_grad()
     def sample_parts(
-        self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, cols: torch.Tensor
+        self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, cols: torch.Tensor, modulation: float = 1.0
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Sampling form of :meth:`parts`: the same numbers, computed in place on the (B, 24, N) arrays
         (a 64 x 24 x 10,000 batch is 61 MB per temporary; fresh temporaries cost more than the arithmetic),
-        and the event gain only at sensors ``cols`` (B, 24, len(cols)). **Overwrites the sensor noise.**"""
+        and the event gain only at sensors ``cols`` (B, 24, len(cols)), its learned modulation around 1 scaled
+        by ``modulation`` (1 = as trained). **Overwrites the sensor noise.**"""
         zg, zh, zs = noise
         x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)
         x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H): small
@@ -197,7 +198,7 @@ class Generator(nn.Module):
         clip = self.cfg.r_clip
         base.div_(clip).tanh_().mul_(clip)
         w, b = self.gain_head.weight[cols], self.gain_head.bias[cols]
-        gain = torch.tanh(nn.functional.linear(x, w, b)).mul_(0.5).add_(1)
+        gain = torch.tanh(nn.functional.linear(x, w, b)).mul_(0.5 * modulation).add_(1)
         return base, gain
 
     def event_response_at(self, gain: torch.Tensor, event: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
