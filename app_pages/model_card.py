@@ -74,5 +74,7 @@ st.markdown(f"""
   includes zero is marked *not significant*.
 - Imputed values fill gaps while a sensor was installed; they are drawn differently and never exported as
   measured.
+- At an event's own place the size you ask for is, by calibration, about the size you get; how the effect
+  spreads to nearby sensors and over the hours is what the model learned, from a few months of history.
 - Closures and demand growth are not offered: the generator cannot produce them honestly yet.
 """)

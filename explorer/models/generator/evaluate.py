@@ -423,7 +423,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"({ck.get('total_seconds', 0) / 60:.1f} min in all, device {ck.get('device', '?')}, "
         f"{ck.get('torch_threads', '?')} thread(s)); spread calibration alpha = {ck.get('alpha', float('nan')):.2f}, "
         f"validation coverage {ck.get('val_coverage_raw', float('nan')):.3f} before, "
-        f"{ck.get('val_coverage_calibrated', float('nan')):.3f} after.",
+        f"{ck.get('val_coverage_calibrated', float('nan')):.3f} after"
+        + (
+            f"; event-response calibration: gain {ck['event_gain']:.3f}, learned gain modulation kept "
+            f"{ck.get('event_modulation', 1.0):.0%}, validation controllability error "
+            f"{ck.get('val_ctrl_error_raw', float('nan')):.3f} as trained, "
+            f"{ck.get('val_ctrl_error_calibrated', float('nan')):.3f} calibrated ({ck.get('val_requests', '?')} "
+            "requests on validation days)."
+            if "event_gain" in ck
+            else "."
+        ),
         "",
         f"Controllability: {len(c['requests'])} requests, share within 15 %: {c['share_within_15pct']:.2f}. "
         "Baseline latency (*) is the time to draw all samples of one day. "
