@@ -39,8 +39,10 @@ st.markdown(
     f"- **Spread calibration**: P10–P90 coverage on validation days {m.get('val_coverage_raw', 0):.0%} raw → "
     f"{m.get('val_coverage_calibrated', 0):.0%} after scaling the noise by {m.get('alpha', 1):.2f}."
     + (f"\n- **Event-size calibration**: asked-for events on validation days came out "
-       f"{m['val_ctrl_error_raw']:.0%} off their requested size on average; {m['val_ctrl_error_calibrated']:.0%} "
-       f"after scaling the event response by {m['event_gain']:.2f}." if "event_gain" in m else ""))
+       f"{m['val_ctrl_error_raw']:.0%} off their requested size on average as trained, "
+       f"{m['val_ctrl_error_calibrated']:.0%} after calibration (keeping {m.get('event_modulation', 1):.0%} of the "
+       f"learned hour-by-hour modulation of the response, then scaling it by {m['event_gain']:.2f})."
+       if "event_gain" in m else ""))
 section = results_section(REPO_ROOT / "docs" / "generator_results.md", city.slug)
 if section:
     st.subheader("Measured against the baselines (held-out days)")

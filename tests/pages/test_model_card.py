@@ -25,6 +25,6 @@ def test_model_card_compares_real_and_generated():
     assert "masked history" in text
     meta = json.loads((Path(PAGE).parents[1] / "data/cities/melbourne/models/generator.json").read_text())
     gain = meta["metrics"]["event_gain"]
-    assert f"after scaling the event response by {gain:.2f}" in text  # the checkpoint's own calibration
+    assert f"then scaling it by {gain:.2f}" in text  # the checkpoint's own calibration
     at.selectbox(key="mc_dow").set_value(6).run()
     assert not at.exception
