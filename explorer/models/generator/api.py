@@ -93,18 +93,6 @@ class GeneratorBundle:
         effect = self.model.event_response_at(gain, ev, cols).mul_(self.event_gain)
         return base.cpu().numpy(), cols.cpu().numpy(), effect.cpu().numpy()
 
-    def sample_residuals(self, cond: np.ndarray, events: np.ndarray, seed: int, n_samples: int) -> np.ndarray:
-        """Raw residuals for ``n_samples`` draws of each of ``K`` event fields, same noise across fields.
-
-        cond: (24, COND_DIM); events: (K, 24, N) in residual units. Returns (K, n_samples, 24, N).
-        """
-        out = []
-        for ev in events:
-            base, cols, effect = self.sample(cond, ev, seed, n_samples)
-            base[:, :, cols] += effect
-            out.append(base)
-        return np.stack(out)
-
 
 def checkpoint_base(view: CityView) -> Path:
     """``data/cities/<slug>/models/generator`` (without suffix)."""
@@ -248,8 +236,9 @@ class ScenarioResult:
     def _compute_quantiles(self, which: str) -> np.ndarray:
         c = self.changed
         if c is None:
-            arr = {"baseline": self.baseline, "scenario": self.scenario_samples, "difference": self.difference}
-            return np.quantile(arr[which], QUANTILES, axis=0).astype(np.float32)
+            arr = self.difference if which == "difference" else (
+                self.baseline if which == "baseline" else self.scenario_samples)
+            return np.quantile(arr, QUANTILES, axis=0).astype(np.float32)
         if which == "baseline":
             return np.quantile(self.baseline, QUANTILES, axis=0).astype(np.float32)
         # outside the changed sensors the scenario is the baseline and the difference is 0

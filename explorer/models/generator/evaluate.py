@@ -72,10 +72,10 @@ class EvalSettings:
 
 def sample_gan(bundle: GeneratorBundle, prep: Prepared, days: np.ndarray, n: int, seed: int) -> np.ndarray:
     out = np.empty((len(days), n, 24, prep.n), np.float32)
-    empty = np.zeros((1, 24, prep.n), np.float32)
+    empty = np.zeros((24, prep.n), np.float32)
     for i, d in enumerate(days):
         cond = calendar_features(np.arange(24), np.full(24, prep.dow[d]), np.full(24, prep.holiday[d]))
-        r = bundle.alpha * bundle.sample_residuals(cond, empty, seed * 100_003 + int(d), n)[0]
+        r = bundle.alpha * bundle.sample(cond, empty, seed * 100_003 + int(d), n)[0]
         k = prep.dtype[d]
         out[i] = inverse(bundle.mu[k] + bundle.sd[k] * r, prep.view.domain)
     return out
