@@ -23,6 +23,7 @@ same way and pools. Everything is linear in the number of sensors, so sampling i
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -107,6 +108,9 @@ class MixerBlock(nn.Module):
         return x + self.c2(act(self.c1(x), 0.2))
 
 
+SAMPLE_CHUNK_BYTES = 8 << 20  # temporaries per chunk of samples in Generator.sample_parts
+
+
 def _time_stack(h: int, blocks: int) -> nn.Sequential:
     return nn.Sequential(*(MixerBlock(h) for _ in range(blocks)))
 
@@ -173,33 +177,44 @@ class Generator(nn.Module):
 
     @torch.no_grad()
     def sample_parts(
-        self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, cols: torch.Tensor, modulation: float = 1.0
+        self,
+        noise: tuple[torch.Tensor, ...],
+        cond: torch.Tensor,
+        cols: torch.Tensor,
+        modulation: float = 1.0,
+        chunk_bytes: int = SAMPLE_CHUNK_BYTES,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sampling form of :meth:`parts`: the same numbers, computed in place on the (B, 24, N) arrays
-        (a 64 x 24 x 10,000 batch is 61 MB per temporary; fresh temporaries cost more than the arithmetic),
-        and the event gain only at sensors ``cols`` (B, 24, len(cols)), its learned modulation around 1 scaled
-        by ``modulation`` (1 = as trained). **Overwrites the sensor noise.**"""
+        """Sampling form of :meth:`parts`: the same numbers, computed in place in the sensor noise, a few
+        samples at a time, and the event gain only at sensors ``cols`` (B, 24, len(cols)), its learned
+        modulation around 1 scaled by ``modulation`` (1 = as trained). **Overwrites the sensor noise.**
+
+        A (64, 24, 10,000) float32 array is 61 MB; the allocator maps such blocks fresh from the kernel each
+        time (first-touch page faults cost more than the arithmetic), while temporaries under ``chunk_bytes``
+        are reused from the heap and stay in cache. Each sample's numbers do not depend on the chunking."""
         zg, zh, zs = noise
         x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)
         x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H): small
         rho = torch.sigmoid(self.rho)
         keep = torch.sqrt(1 - rho**2)
-        u = zs  # AR(1) along the hours, in place
-        for t in range(1, T):
-            u[:, t].mul_(keep).add_(rho * u[:, t - 1])
-        shaped = u.abs()  # sinh(exp(tail) * asinh(u) + skew), asinh written out (not vectorised on CPU)
-        shaped.square_().add_(1).sqrt_().add_(u.abs()).log_().copysign_(u)
-        shaped.mul_(torch.exp(self.tail)).add_(self.skew).sinh_()
-        del u, zs
-        spread = self.scale(x).clamp_(-6, 3).exp_().mul_(shaped)
-        del shaped
-        base = self.decode(x).add_(spread)
-        del spread
-        clip = self.cfg.r_clip
-        base.div_(clip).tanh_().mul_(clip)
-        w, b = self.gain_head.weight[cols], self.gain_head.bias[cols]
-        gain = torch.tanh(nn.functional.linear(x, w, b)).mul_(0.5 * modulation).add_(1)
-        return base, gain
+        tail, clip = torch.exp(self.tail), self.cfg.r_clip
+        b = zs.shape[0]
+        # chunks of a multiple of 8 x 24 x N values: torch's vectorised loops then end each chunk where the
+        # whole array's loop would end a block, so no value falls into a scalar remainder it would not have
+        align = 8 // math.gcd(self.n, 8)
+        step = max(align, chunk_bytes // max(1, zs[:1].numel() * zs.element_size()) // align * align)
+        for s in range(0, b, step):
+            u, xs = zs[s : s + step], x[s : s + step]  # views: results are written back into the noise
+            for t in range(1, T):  # AR(1) along the hours
+                u[:, t].mul_(keep).add_(rho * u[:, t - 1])
+            shaped = u.abs()  # sinh(exp(tail) * asinh(u) + skew), asinh written out (not vectorised on CPU)
+            shaped.square_().add_(1).sqrt_().add_(u.abs()).log_().copysign_(u)
+            shaped.mul_(tail).add_(self.skew).sinh_()
+            spread = self.scale(xs).clamp_(-6, 3).exp_().mul_(shaped)
+            out = self.decode(xs).add_(spread)
+            u.copy_(out.div_(clip).tanh_().mul_(clip))
+        w, bias = self.gain_head.weight[cols], self.gain_head.bias[cols]
+        gain = torch.tanh(nn.functional.linear(x, w, bias)).mul_(0.5 * modulation).add_(1)
+        return zs, gain
 
     def event_response_at(self, gain: torch.Tensor, event: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
         """:meth:`event_response` at sensors ``cols`` only: ``gain`` is (B, 24, len(cols)), event (1, 24, N)."""
