@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## Start the app on the default city at http://127.0.0.1:8501
 app: $(STAMP)
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false
+	$(BIN)/explorer app --address 127.0.0.1 --port 8501
 
 ## Headless Chromium for the browser tests (Debian package; needs root or sudo).
 browser-deps:

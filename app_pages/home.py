@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from explorer.render.overview import daily_profile_figure, overview_map
 from explorer.settings import get_settings
 from explorer.stats import SENSOR_STATISTICS, data_summary
+from explorer.ui.overview import cached_overview, cached_profile
 from explorer.ui.state import city_picker
 
 city = city_picker()
@@ -33,7 +33,7 @@ cols[3].metric("Missing readings", f"{summary.share_missing:.1%}",
                help="Readings the sensors did not report. They stay missing here; the Data health page fills "
                     "them with the imputer and marks every filled value.")
 
-ov = overview_map(city, stat, road_source)
+ov = cached_overview(city.slug, stat, road_source)
 map_col, legend_col = st.columns([4, 1])
 with map_col:
     st.pydeck_chart(ov.deck, key="home_map", height=560)
@@ -45,7 +45,7 @@ with legend_col:
 for warning in city.warnings:
     st.info(warning)
 
-st.plotly_chart(daily_profile_figure(city), key="home_profile")
+st.plotly_chart(cached_profile(city.slug), key="home_profile")
 with st.expander("Sources and licences"):
     st.markdown(f"Data folder: `data/cities/{city.slug}/` — see its SOURCE and LICENCE files.")
     for role, spec in city.manifest.layers.items():

@@ -31,12 +31,15 @@ def _free_port() -> int:
 
 @contextmanager
 def app_server(log_name: str, extra_env: dict[str, str] | None = None,
-               drop_env: tuple[str, ...] = ("EXPLORER_TEST_",)) -> Iterator[tuple[str, subprocess.Popen]]:
-    """The real app on 127.0.0.1 (its output in ``artifacts/<log_name>``); yields (url, process)."""
+               drop_env: tuple[str, ...] = ("EXPLORER_TEST_",), launcher: str = "streamlit"
+               ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The real app on 127.0.0.1 (its output in ``artifacts/<log_name>``); yields (url, process).
+
+    ``launcher="explorer"`` starts it as the README does (``explorer app``, caches warmed in the background)."""
     from explorer.bench.common import BenchUnavailable, streamlit_server
 
     server = streamlit_server(ROOT / "app.py", timeout_s=90, extra_env=extra_env, log=ROOT / "artifacts" / log_name,
-                              drop_env=drop_env)
+                              drop_env=drop_env, launcher=launcher)
     try:
         proc, url = server.__enter__()
     except BenchUnavailable as exc:
@@ -49,7 +52,7 @@ def app_server(log_name: str, extra_env: dict[str, str] | None = None,
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    with app_server("server.log") as (url, _):
+    with app_server("server.log", launcher="explorer") as (url, _):
         yield url
 
 

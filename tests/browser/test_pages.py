@@ -22,6 +22,20 @@ def test_home_draws_every_layer(page, app_url, shots, city, sensors):
     assert "Legend" in body or "legend" in page.content()
 
 
+def test_server_started_as_the_readme_does_warms_the_default_city(page, app_url):
+    """The session's server runs ``explorer app``: the city, Home's map and the generator are loaded in the
+    background (its log says what and how long), and the pages then find them in the shared caches."""
+    from tests.browser.conftest import ROOT
+
+    page.goto(f"{app_url}/scenario")
+    wait_ready(page)
+    log = (ROOT / "artifacts" / "server.log").read_text()
+    line = next((ln for ln in log.splitlines() if "warm-up of los-angeles:" in ln), "")
+    for step in ("city", "home map", "home chart", "what-if roads and generator"):
+        assert f"{step} " in line, log[-2000:]
+    assert "Traceback" not in log
+
+
 @pytest.mark.parametrize(("path", "has_map", "text"), [
     ("scenario?city=los-angeles", True, "What if… Los Angeles"),
     ("compare?city=los-angeles", False, "Compare scenarios"),
