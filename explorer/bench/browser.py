@@ -6,8 +6,9 @@
   reference. A scenario change (the sidebar ``Start hour``: a full rerun, new samples) is measured too.
 * **payload**: websocket bytes the browser receives per interaction (CDP ``Network.webSocketFrameReceived``,
   binary frames decoded from base64), per kind of interaction, and for the What-if page's first load.
-* **cold start**: a fresh ``streamlit run app.py`` until the default page shows its map and is idle, against
-  a fresh ``python -c "import torch, streamlit"``, alternated so both see the same machine load.
+* **cold start**: a fresh server started as the README does (``explorer app``) until the default page shows
+  its map and is idle, against a fresh ``python -c "import torch, streamlit"``, alternated so both see the
+  same machine load; also a plain ``streamlit run app.py`` and a one-map page, for comparison.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from explorer.bench.common import (
@@ -155,38 +157,67 @@ def _import_time_s() -> float:
     return time.perf_counter() - t
 
 
+def _cold_page(browser: Any, script: Path, url_path: str, launcher: str, then_whatif: bool
+                ) -> tuple[float, float, float | None]:
+    """One fresh server: (seconds to /_stcore/health, to the page's map drawn and idle, then to What-if ready)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    t0 = time.perf_counter()
+    try:
+        with streamlit_server(script, launcher=launcher) as (_, url):
+            health = time.perf_counter() - t0
+            page.goto(url + url_path)
+            wait_ready(page)
+            ready = time.perf_counter() - t0
+            whatif = None
+            if then_whatif:
+                t1 = time.perf_counter()
+                page.goto(f"{url}/scenario")
+                wait_ready(page)
+                whatif = time.perf_counter() - t1
+    finally:
+        ctx.close()
+    return health, ready, whatif
+
+
 def cold_start(repeats: int = 3) -> dict[str, Any]:
-    """Fresh server + first page ready in Chromium, against a bare ``import torch, streamlit``, alternated."""
+    """Fresh server + first page ready in Chromium, against a bare ``import torch, streamlit``, alternated.
+
+    Timed the way the README starts the app (``explorer app``: caches warmed in the background), the plain
+    ``streamlit run app.py`` (no warm-up), and a one-map page (``bench/trivial_map_app.py``): what any
+    deck.gl page costs here.
+    """
     sync_playwright = chromium()
-    app_script = checkout_file("app.py")
+    app_script, map_script = checkout_file("app.py"), checkout_file("bench/trivial_map_app.py")
     _import_time_s()  # the first import of a session also reads files from disk; not counted
-    imports, ready, health, whatif = [], [], [], []
+    imports: list[float] = []
+    runs: dict[str, dict[str, list[float]]] = {k: {"health": [], "ready": [], "whatif": []}
+                                                for k in ("explorer", "streamlit", "map")}  # fmt: skip
+    cases = (("explorer", app_script, "explorer", True), ("streamlit", app_script, "streamlit", True),
+             ("map", map_script, "streamlit", False))  # fmt: skip
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             for _ in range(repeats):
                 imports.append(_import_time_s())
-                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = ctx.new_page()
-                t0 = time.perf_counter()
-                with streamlit_server(app_script) as (_, url):
-                    health.append(time.perf_counter() - t0)
-                    page.goto(url)
-                    wait_ready(page)
-                    ready.append(time.perf_counter() - t0)
-                    t1 = time.perf_counter()
-                    page.goto(f"{url}/scenario")
-                    wait_ready(page)
-                    whatif.append(time.perf_counter() - t1)
-                ctx.close()
+                for name, script, launcher, whatif in cases:
+                    h, r, w = _cold_page(browser, script, "", launcher, whatif)
+                    runs[name]["health"].append(h)
+                    runs[name]["ready"].append(r)
+                    if w is not None:
+                        runs[name]["whatif"].append(w)
         finally:
             browser.close()
-    imp, rdy = dist([1000 * x for x in imports]), dist([1000 * x for x in ready])
+    ms = {name: {k: dist([1000 * x for x in v]) for k, v in r.items() if v} for name, r in runs.items()}
+    imp = dist([1000 * x for x in imports])
+    doc, plain, one_map = ms["explorer"], ms["streamlit"], ms["map"]
     return {
-        "import_torch_streamlit_ms": imp, "first_page_ready_ms": rdy,
-        "server_health_ms": dist([1000 * x for x in health]),
-        "whatif_ready_after_first_page_ms": dist([1000 * x for x in whatif]),
-        "ratio_median": ratio(rdy["median"], imp["median"]), "target_ratio": TARGET_COLDSTART,
+        "import_torch_streamlit_ms": imp, "launcher": "explorer app",
+        "first_page_ready_ms": doc["ready"], "server_health_ms": doc["health"],
+        "whatif_ready_after_first_page_ms": doc["whatif"],
+        "ratio_median": ratio(doc["ready"]["median"], imp["median"]), "target_ratio": TARGET_COLDSTART,
+        "streamlit_run": {**plain, "ratio_median": ratio(plain["ready"]["median"], imp["median"])},
+        "one_map_page": {**one_map, "ratio_median": ratio(one_map["ready"]["median"], imp["median"])},
     }  # fmt: skip
 
 

@@ -104,8 +104,12 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(script: Path, timeout_s: float = 180, extra_env: dict[str, str] | None = None,
                      log: Path | None = None,
-                     drop_env: tuple[str, ...] = ("EXPLORER_TEST_",)) -> Iterator[tuple[subprocess.Popen, str]]:
+                     drop_env: tuple[str, ...] = ("EXPLORER_TEST_",),
+                     launcher: str = "streamlit") -> Iterator[tuple[subprocess.Popen, str]]:
     """A fresh ``streamlit run script`` on 127.0.0.1 (free port), stopped on exit; yields (process, url).
+
+    ``launcher="explorer"`` starts the app the way the README does instead (``explorer app``: the same server,
+    with the default city's caches warmed in the background; ``script`` must then be the checkout's app.py).
 
     ``log``: where the server's output goes (else discarded); ``drop_env``: prefixes of inherited
     environment variables the server must not see. Raises :class:`BenchUnavailable` when it does not start.
@@ -117,10 +121,13 @@ def streamlit_server(script: Path, timeout_s: float = 180, extra_env: dict[str, 
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
     out = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    if launcher == "explorer":
+        cmd = [sys.executable, "-m", "explorer.cli", "app", "--address", "127.0.0.1", "--port", str(port)]
+        env["STREAMLIT_SERVER_HEADLESS"] = "true"
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(proc, url, timeout_s)
