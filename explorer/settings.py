@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     map_aggregate_above: int = Field(
         2000, ge=1, description="Cities with more sensors than this draw them as h3 hexagons on the scenario map "
         "(a cell's sensors are shown one by one when it is selected).")
+    result_cache_mb: int = Field(
+        1024, ge=16, le=1_000_000, description="Memory the server keeps for generated scenario results, shared by "
+        "every session (least recently used dropped first).")
     # --- workshop (citizen voice) ---
     db_url: str | None = Field(
         None, pattern=r"^[a-z][a-z0-9+]*://", max_length=2000,

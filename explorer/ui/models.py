@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 
 import streamlit as st
 import torch
+from cachetools import LRUCache
 
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult, generate, load_generator
 from explorer.scenarios.schema import Scenario
@@ -37,8 +40,35 @@ def model_id(bundle: GeneratorBundle) -> str:
     return str(bundle.meta.get("weights_sha256", ""))[:12]
 
 
-@st.cache_data(max_entries=128, show_spinner="Generating samples…")
+def result_bytes(result: ScenarioResult) -> int:
+    """Memory a cached result holds: its sample arrays, and room for the quantiles it caches (3 x 3 x H x N)."""
+    arrays = result.baseline.nbytes + result.scenario_samples.nbytes
+    return arrays + 9 * result.baseline[0].nbytes
+
+
+@st.cache_resource(show_spinner=False)
+def _result_store() -> tuple[LRUCache, threading.Lock]:
+    """One store of results for the server: least recently used dropped first beyond ``result_cache_mb``."""
+    return LRUCache(maxsize=get_settings().result_cache_mb * 2**20, getsizeof=result_bytes), threading.Lock()
+
+
 def cached_result(slug: str, scenario_json: str, n_samples: int, seed: int, model: str) -> ScenarioResult:
-    """Results keyed by city, scenario, sample count, seed and model id."""
-    return generate(cached_city(slug), Scenario.from_json(scenario_json), n_samples, seed,
-                    model=cached_generator(slug))
+    """Results keyed by city, scenario, sample count, seed and model id, shared by every session.
+
+    The same object is handed to every session (no copy per rerun: a 10,000-sensor result is 120 MB, and the
+    quantiles it computes once stay with it); its arrays are made read-only, so no page can change another's.
+    """
+    key = (slug, scenario_json, n_samples, seed, model)
+    store, lock = _result_store()
+    with lock:
+        hit = store.get(key)
+    if hit is not None:
+        return hit
+    with st.spinner("Generating samples…"):
+        result = generate(cached_city(slug), Scenario.from_json(scenario_json), n_samples, seed,
+                          model=cached_generator(slug))
+    for arr in (result.baseline, result.scenario_samples, result.event_field):
+        arr.flags.writeable = False
+    with lock, contextlib.suppress(ValueError):  # ValueError: one result larger than the whole store
+        store[key] = result
+    return result
