@@ -63,6 +63,7 @@ def server_rss_mb(pid: int) -> float | None:
 @dataclass
 class _Stats:
     latencies_s: list[float] = field(default_factory=list)
+    first_s: list[float] = field(default_factory=list)  # the page's first run in each session
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     runs: int = 0
@@ -183,7 +184,9 @@ class _Session:
         try:
             async with websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
                                           open_timeout=self.timeout, ping_interval=None) as ws:
-                self.stats.latencies_s.append(await self._rerun(ws))  # the page's first run
+                first = await self._rerun(ws)  # the page's first run
+                self.stats.latencies_s.append(first)
+                self.stats.first_s.append(first)
                 done = 0
                 while time.monotonic() < stop_at and (n_actions is None or done < n_actions):
                     await asyncio.sleep(self.rng.uniform(*think_s))
@@ -211,7 +214,9 @@ class _Writer(_Session):
         try:
             async with websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
                                           open_timeout=self.timeout, ping_interval=None) as ws:
-                self.stats.latencies_s.append(await self._rerun(ws))  # the page's first run
+                first = await self._rerun(ws)  # the page's first run
+                self.stats.latencies_s.append(first)
+                self.stats.first_s.append(first)
                 area = next((w for kind, w in self.widgets.values() if kind == "text_area"), None)
                 send = next((w for kind, w in self.widgets.values() if kind == "button" and w.label == "Send"), None)
                 if area is None or send is None:
@@ -243,10 +248,15 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 def _summary(stats: _Stats, n: int, first_loads: int) -> dict[str, Any]:
     lat = stats.latencies_s
+    changes = list(lat)
+    for x in stats.first_s:  # the reruns after a user's action, without the page's first run
+        changes.remove(x)
     return {"sessions": n, "actions": max(0, len(lat) - first_loads), "latencies_s": lat,
             "p50_s": statistics.median(lat) if lat else None, "p95_s": _pct(lat, 95),
             "max_s": max(lat, default=None), "errors": stats.errors, "error_samples": stats.error_samples,
-            "mb_received": stats.bytes_in / 1e6}
+            "mb_received": stats.bytes_in / 1e6, "first_load_s": stats.first_s, "change_s": changes,
+            "change_p50_s": statistics.median(changes) if changes else None, "change_p95_s": _pct(changes, 95),
+            "first_load_p50_s": statistics.median(stats.first_s) if stats.first_s else None}
 
 
 def _run(coro) -> None:
@@ -287,8 +297,10 @@ def drive_sessions(base_url: str, n_sessions: int = 30, *, duration_s: float | N
     (city, model and caches loaded; not counted), so memory growth is that of the sessions.
 
     Returns a dict: sessions, actions (slider changes answered), latencies_s (every rerun, first page loads
-    included, seconds), p50_s, p95_s, max_s, errors, error_samples, mb_received, wall_s; ``feedback``: the
-    same keys for the writers plus ``acked`` (the texts the page thanked for); and when ``server_pid`` is
+    included, seconds), p50_s, p95_s, max_s, the same for the reruns after a change only (change_s,
+    change_p50_s, change_p95_s) and for the first page loads (first_load_s, first_load_p50_s), errors,
+    error_samples, mb_received, wall_s; ``feedback``: the same keys for the writers plus ``acked`` (the texts
+    the page thanked for); and when ``server_pid`` is
     given rss_before_mb, rss_after_mb and rss_per_session_mb (growth / (sessions + writers)).
     """
     if duration_s is None and n_actions is None:
@@ -342,13 +354,16 @@ def main() -> None:
     ap.add_argument("--actions", type=int, default=None, help="slider changes per session (instead of a duration)")
     ap.add_argument("--writers", type=int, default=0, help="Have-your-say phones sending feedback meanwhile")
     ap.add_argument("--query", default="city=los-angeles")
+    ap.add_argument("--think", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"),
+                    help="seconds each person waits between changes (uniform)")
     ap.add_argument("--pid", type=int, default=None, help="server process id, to report its memory")
     args = ap.parse_args()
     res = drive_sessions(args.url, args.sessions, duration_s=None if args.actions else args.duration,
-                         n_actions=args.actions, query=args.query, server_pid=args.pid,
+                         n_actions=args.actions, query=args.query, server_pid=args.pid, think_s=tuple(args.think),
                          feedback_writers=args.writers, feedback_tag=f"bench-{int(time.time())}")
-    res.pop("latencies_s")
-    res["feedback"].pop("latencies_s")
+    for part in (res, res["feedback"]):
+        for key in ("latencies_s", "first_load_s", "change_s"):
+            part.pop(key)
     res["feedback"]["acked"] = len(res["feedback"]["acked"])
     print(json.dumps(res, indent=2))
 
