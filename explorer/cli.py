@@ -7,6 +7,7 @@ import importlib
 import typer
 
 from explorer.cities.cli import app as city_app
+from explorer.serve import run_app
 
 app = typer.Typer(help="Urban what-if explorer: cities, imputation, scenario generation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -31,27 +32,7 @@ _optional("explorer.sweep.cli", "sweep", "Run a grid of scenarios locally or on 
 _optional("explorer.bench.cli", "bench", "Benchmarks: generation scaling, interaction, cold start, payload, sessions.")
 
 
-@app.command("app")
-def run_app(
-    port: int = typer.Option(8501, help="Port to serve on."),
-    address: str = typer.Option("127.0.0.1", help="Address to listen on (127.0.0.1: this machine only)."),
-    warm: bool = typer.Option(True, help="Load the default city and its models into the shared caches in the "
-                                         "background while the server starts."),
-) -> None:
-    """Start the app (``streamlit run app.py``), warming the default city's caches in the background."""
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parent.parent / "app.py"
-    if not script.is_file():
-        raise typer.BadParameter(f"{script} not found: run the app from a source checkout (see README)")
-    from streamlit.web import cli as streamlit_cli
-
-    if warm:
-        from explorer.ui.warmup import warm_in_background
-
-        warm_in_background()
-    streamlit_cli.main(["run", str(script), "--server.address", address, "--server.port", str(port),
-                        "--browser.gatherUsageStats", "false"], prog_name="streamlit")
+app.command("app")(run_app)
 
 
 def main() -> None:

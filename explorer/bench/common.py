@@ -122,7 +122,9 @@ def streamlit_server(script: Path, timeout_s: float = 180, extra_env: dict[str, 
         log.parent.mkdir(parents=True, exist_ok=True)
     out = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     if launcher == "explorer":
-        cmd = [sys.executable, "-m", "explorer.cli", "app", "--address", "127.0.0.1", "--port", str(port)]
+        script_bin = Path(sys.executable).parent / "explorer"  # the console script `make app` runs
+        entry = [str(script_bin)] if script_bin.exists() else [sys.executable, "-m", "explorer.serve"]
+        cmd = [*entry, "app", "--address", "127.0.0.1", "--port", str(port)]
         env["STREAMLIT_SERVER_HEADLESS"] = "true"
     else:
         cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
