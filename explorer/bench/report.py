@@ -130,6 +130,10 @@ def _coldstart(c: dict[str, Any]) -> list[str]:
                 row("&nbsp;&nbsp;then What-if ready", plain["whatif"])]
     if one_map:
         out.append(row("a one-map page (`bench/trivial_map_app.py`, ten points): map drawn, idle", one_map["ready"]))
+    warmed = c.get("after_warmup")
+    if warmed:
+        out += [row("first visitor after the warm-up (clock starts at the visit): Home map drawn, idle",
+                    warmed["ready"]), row("&nbsp;&nbsp;then What-if ready", warmed["whatif"])]
     return out + [""]
 
 
