@@ -47,9 +47,11 @@ def result_bytes(result: ScenarioResult) -> int:
 
 
 @st.cache_resource(show_spinner=False)
-def _result_store() -> tuple[LRUCache, threading.Lock]:
-    """One store of results for the server: least recently used dropped first beyond ``result_cache_mb``."""
-    return LRUCache(maxsize=get_settings().result_cache_mb * 2**20, getsizeof=result_bytes), threading.Lock()
+def _result_store() -> tuple[LRUCache, threading.Lock, dict]:
+    """One store of results for the server (least recently used dropped first beyond ``result_cache_mb``), its
+    lock, and one lock per result being computed (so 30 sessions opening the same scenario compute it once)."""
+    store = LRUCache(maxsize=get_settings().result_cache_mb * 2**20, getsizeof=result_bytes)
+    return store, threading.Lock(), {}
 
 
 def cached_result(slug: str, scenario_json: str, n_samples: int, seed: int, model: str) -> ScenarioResult:
@@ -59,16 +61,25 @@ def cached_result(slug: str, scenario_json: str, n_samples: int, seed: int, mode
     quantiles it computes once stay with it); its arrays are made read-only, so no page can change another's.
     """
     key = (slug, scenario_json, n_samples, seed, model)
-    store, lock = _result_store()
+    store, lock, computing = _result_store()
     with lock:
         hit = store.get(key)
-    if hit is not None:
-        return hit
-    with st.spinner("Generating samples…"):
-        result = generate(cached_city(slug), Scenario.from_json(scenario_json), n_samples, seed,
-                          model=cached_generator(slug))
-    for arr in (result.baseline, result.scenario_samples, result.event_field):
-        arr.flags.writeable = False
-    with lock, contextlib.suppress(ValueError):  # ValueError: one result larger than the whole store
-        store[key] = result
+        if hit is not None:
+            return hit
+        key_lock = computing.setdefault(key, threading.Lock())
+    with st.spinner("Generating samples…"), key_lock:
+        try:
+            with lock:
+                hit = store.get(key)  # computed by another session while this one waited
+            if hit is not None:
+                return hit
+            result = generate(cached_city(slug), Scenario.from_json(scenario_json), n_samples, seed,
+                              model=cached_generator(slug))
+            for arr in (result.baseline, result.scenario_samples, result.event_field):
+                arr.flags.writeable = False
+            with lock, contextlib.suppress(ValueError):  # ValueError: one result larger than the whole store
+                store[key] = result
+        finally:
+            with lock:
+                computing.pop(key, None)
     return result
