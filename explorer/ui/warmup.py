@@ -58,9 +58,14 @@ def warm(slug: str | None = None, after_server_start: bool = False) -> dict[str,
         return {}
     from explorer.settings import get_settings
 
-    slug = slug or get_settings().default_city
+    try:
+        slug = slug or get_settings().default_city
+        steps = _steps(slug)
+    except Exception as exc:  # noqa: BLE001 (bad settings: the pages say what is wrong, clearly)
+        log.warning("warm-up skipped: %s", exc)
+        return {}
     took: dict[str, float] = {}
-    for name, step in _steps(slug):
+    for name, step in steps:
         t = time.perf_counter()
         try:
             step()

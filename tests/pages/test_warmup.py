@@ -41,3 +41,17 @@ def test_app_command_is_documented(args):
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0
     assert "warming the default city" in out.output
+
+
+def test_warm_with_bad_settings_logs_what_is_wrong(monkeypatch, caplog):
+    from explorer.settings import get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("EXPLORER_RESULT_CACHE_MB", "5")
+    try:
+        with caplog.at_level(logging.WARNING, logger="explorer.warmup"):
+            assert warm() == {}
+    finally:
+        monkeypatch.delenv("EXPLORER_RESULT_CACHE_MB")
+        get_settings.cache_clear()
+    assert "EXPLORER_RESULT_CACHE_MB is invalid" in caplog.text
