@@ -157,7 +157,7 @@ def _import_time_s() -> float:
     return time.perf_counter() - t
 
 
-def _cold_page(browser: Any, script: Path, url_path: str, launcher: str, then_whatif: bool,
+def _cold_page(browser: Any, script: Path, launcher: str, then_whatif: bool,
                after_warmup: bool = False) -> tuple[float, float, float | None]:
     """One fresh server: (seconds to /_stcore/health, to the page's map drawn and idle, then to What-if ready).
 
@@ -174,7 +174,7 @@ def _cold_page(browser: Any, script: Path, url_path: str, launcher: str, then_wh
                 while "warm-up of" not in log.read_text() and time.monotonic() < end:
                     time.sleep(0.2)
                 t0 = time.perf_counter()
-            page.goto(url + url_path)
+            page.goto(url)
             wait_ready(page)
             ready = time.perf_counter() - t0
             whatif = None
@@ -210,7 +210,7 @@ def cold_start(repeats: int = 3) -> dict[str, Any]:
             for _ in range(repeats):
                 imports.append(_import_time_s())
                 for name, script, launcher, whatif, after in cases:
-                    h, r, w = _cold_page(browser, script, "", launcher, whatif, after)
+                    h, r, w = _cold_page(browser, script, launcher, whatif, after)
                     runs[name]["health"].append(h)
                     runs[name]["ready"].append(r)
                     if w is not None:
