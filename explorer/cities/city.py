@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from explorer.cities.calendar import HolidayCalendar, calendar_from_spec
 from explorer.cities.graph import default_adjacency
 from explorer.cities.labels import describe_sensors
 from explorer.cities.layers import read_vector, validate_layer
@@ -52,6 +54,11 @@ class City:
     @property
     def sensor_ids(self) -> list[str]:
         return list(self.series.columns)
+
+    @cached_property
+    def holidays(self) -> HolidayCalendar:
+        """The city's public holidays (``[calendar]`` in city.toml: holidays package and/or a holidays file)."""
+        return calendar_from_spec(self.manifest.calendar, self.folder)
 
     @property
     def models_dir(self) -> Path:
@@ -182,6 +189,11 @@ def load_city(city: str | Path) -> City:
             name=zones[zspec.label_column].astype(str) if zspec.label_column else zones.index.astype(str),
         )
     sensors["where"] = describe_sensors(sensors, roads, zones).to_numpy()
-    return City(folder=folder, manifest=manifest, series=series, sensors=sensors, freq=step,
+    if manifest.calendar is None:
+        warnings.append("no [calendar] in city.toml: no public holidays are known (add country = 'XX' under "
+                        "[calendar], or a holidays file)")
+    city = City(folder=folder, manifest=manifest, series=series, sensors=sensors, freq=step,
                 adjacency=adjacency, data_hash=_file_hash(hashed), zones=zones, roads=roads,
                 buildings=layers.get("buildings"), warnings=warnings)
+    city.holidays  # noqa: B018 - read the holidays file now, so a bad one fails here with its message
+    return city

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from explorer.errors import CityDataError
 
@@ -78,6 +79,28 @@ class SeriesSpec(_Strict):
         return [_relative_file(p) for p in v]
 
 
+class CalendarSpec(_Strict):
+    """Public holidays: the ``holidays`` package by country/subdivision, an optional file, excluded days."""
+
+    country: str | None = Field(None, min_length=2, max_length=3)
+    subdivision: str | None = Field(None, min_length=1, max_length=40)
+    file: str | None = None
+    exclude: list[dt.date] = Field(default_factory=list)
+    language: str | None = Field(None, max_length=10)
+
+    _check_file = field_validator("file")(classmethod(lambda cls, v: v if v is None else _relative_file(v)))
+
+    @model_validator(mode="after")
+    def _check_country(self) -> CalendarSpec:
+        from explorer.cities.calendar import check_country
+
+        if self.subdivision is not None and self.country is None:
+            raise ValueError("[calendar] subdivision needs a country")
+        if self.country is not None:
+            check_country(self.country, self.subdivision)
+        return self
+
+
 class CityManifest(_Strict):
     """Everything the app needs to know about a city folder."""
 
@@ -89,6 +112,7 @@ class CityManifest(_Strict):
     series: SeriesSpec
     layers: dict[Role, LayerSpec]
     graph: GraphSpec | None = None
+    calendar: CalendarSpec | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -138,6 +138,8 @@ def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_00
         "layers": {"sensors": {"path": SENSORS_FILE, "id_column": "sensor_id", "label_column": "label"}},
         "graph": {"path": GRAPH_FILE, "matrix": "adj_knn"},
     }
+    if src.manifest.calendar is not None:  # the source's public holidays (and its holidays file, copied below)
+        manifest["calendar"] = src.manifest.calendar.model_dump(exclude_none=True)
     info = {"source": src.slug, "source_data_hash": src.data_hash, "n_sensors": n_sensors, "seed": seed,
             "days": days, "knn": KNN}
     with atomic_dir(target) as tmp:
@@ -147,6 +149,8 @@ def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_00
         np.savez(tmp / GRAPH_FILE, sensor_ids=np.asarray(ids), adj_knn_data=graph.data,
                  adj_knn_indices=graph.indices.astype(np.int32), adj_knn_indptr=graph.indptr.astype(np.int64))
         (tmp / "city.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
+        if src.manifest.calendar is not None and src.manifest.calendar.file:
+            shutil.copyfile(src.folder / src.manifest.calendar.file, tmp / src.manifest.calendar.file)
         (tmp / "SOURCE.md").write_text(
             f"Synthetic: resampled from {src.name} ({src.slug}) by explorer.cities.synthetic, seed {seed}. "
             "Not real measurements. Licence: that of the source city's data.\n", encoding="utf-8")
