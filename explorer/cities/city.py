@@ -141,6 +141,11 @@ def _load_adjacency(folder: Path, manifest: CityManifest, sensors: gpd.GeoDataFr
     return default_adjacency(sensors.geometry.y.to_numpy(), sensors.geometry.x.to_numpy())
 
 
+def _default_label(sensor_id: str) -> str:
+    """'Sensor 717472' for a code-like id; an id that is already a name ('Bourke St counter') is kept."""
+    return sensor_id if " " in sensor_id.strip() else f"Sensor {sensor_id}"
+
+
 def load_city(city: str | Path) -> City:
     """Load and validate a city folder (or bundled slug). Raises CityDataError on any problem."""
     folder = resolve_city_folder(city)
@@ -151,7 +156,8 @@ def load_city(city: str | Path) -> City:
         path = folder / spec.path
         layers[role] = validate_layer(read_vector(path), role, where=str(path), id_column=spec.id_column,
                                       label_column=spec.label_column)
-    series, step = read_series(folder, manifest.series, manifest.timezone)
+    notes: list[str] = []
+    series, step = read_series(folder, manifest.series, manifest.timezone, notes)
 
     sensor_spec = specs["sensors"]
     sensors = layers["sensors"]
@@ -165,7 +171,7 @@ def load_city(city: str | Path) -> City:
             where=str(folder / sensor_spec.path),
             fix=f"add those sensors to the layer or drop their series; ids must match column '{id_col}'",
         )
-    warnings = []
+    warnings = list(notes)
     unused = len(known) - len(series.columns)
     if unused:
         warnings.append(f"{unused} sensor(s) in the layer have no series and are not shown")
@@ -173,7 +179,7 @@ def load_city(city: str | Path) -> City:
     labels = sensors[sensor_spec.label_column].astype(str) if sensor_spec.label_column else None
     sensors = gpd.GeoDataFrame(
         {"sensor_id": list(series.columns),
-         "label": labels.to_numpy() if labels is not None else [f"Sensor {s}" for s in series.columns]},
+         "label": labels.to_numpy() if labels is not None else [_default_label(s) for s in series.columns]},
         geometry=sensors.geometry.to_numpy(), crs=4326,
     )
     adjacency = _load_adjacency(folder, manifest, sensors, list(series.columns))

@@ -144,7 +144,7 @@ def read_manifest(folder: Path) -> CityManifest:
         raise CityDataError(
             f"no {MANIFEST_NAME} manifest found",
             where=str(folder),
-            fix=f"add a {MANIFEST_NAME} (see data/cities/los-angeles/{MANIFEST_NAME}) or import files with "
+            fix=f"add a {MANIFEST_NAME} (see the README's 'Bring your own city') or import files with "
             "'explorer city add'",
         )
     try:
@@ -159,4 +159,4 @@ def read_manifest(folder: Path) -> CityManifest:
             f"{'.'.join(str(p) for p in err['loc']) or 'manifest'}: {err['msg']}" for err in exc.errors()
         )
         raise CityDataError(f"the manifest is invalid ({problems})", where=str(path),
-                            fix="correct those fields; see data/cities/los-angeles/city.toml for an example") from None
+                            fix="correct those fields; the README's 'Bring your own city' lists them") from None

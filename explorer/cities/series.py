@@ -13,6 +13,9 @@ from explorer.errors import CityDataError
 from explorer.settings import get_settings
 
 SERIES_SUFFIXES = (".csv", ".parquet")
+OFFSET_RE = r"(?:[+-]\d\d:?\d\d|Z)$"
+#: Domains whose readings cannot be negative (counts and speeds).
+NON_NEGATIVE = {"traffic_speed", "traffic_flow", "pedestrian_count"}
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -52,7 +55,12 @@ def _parse_times(values: pd.Series, where: str, tz: str) -> pd.DatetimeIndex:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.to_datetime(values)
     else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        offset = values.astype(str).str.strip().str.contains(OFFSET_RE, na=False)
+        if offset.any() and not offset[values.notna()].all():
+            row = int((~offset & values.notna()).to_numpy().nonzero()[0][0])
+            raise CityDataError(f"row {row + 1}: timestamp '{values.iloc[row]}' has no UTC offset while others do",
+                                where=where, fix="write every timestamp with its offset (or none of them)")
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=bool(offset.any()))
         bad = parsed.isna() & values.notna()
         bad |= values.isna()
         if bad.any():
@@ -65,13 +73,28 @@ def _parse_times(values: pd.Series, where: str, tz: str) -> pd.DatetimeIndex:
     return idx
 
 
+def _refuse_infinite(col: object, values: np.ndarray, raw: pd.Series, where: str) -> None:
+    inf = np.isinf(values)
+    if inf.any():
+        row = int(inf.nonzero()[0][0])
+        raise CityDataError(f"sensor '{col}', row {row + 1}: '{raw.iloc[row]}' is not a finite number "
+                            f"({int(inf.sum())} infinite reading(s) in that column)", where=where,
+                            fix="leave a missing or failed reading empty instead of writing inf")
+
+
 def _to_numeric(df: pd.DataFrame, where: str) -> pd.DataFrame:
     if len(df.columns) and all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes):
-        return df.astype("float32")  # one block copy: per-column work dominated loading 10,000 sensors
+        out = df.astype("float32")  # one block copy: per-column work dominated loading 10,000 sensors
+        values = out.to_numpy()
+        if np.isinf(values).any():
+            col = int(np.isinf(values).any(axis=0).nonzero()[0][0])
+            _refuse_infinite(out.columns[col], values[:, col], df.iloc[:, col], where)
+        return out
     out = {}
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_numeric_dtype(s):
+            _refuse_infinite(col, s.to_numpy(dtype="float64", na_value=np.nan), s, where)
             out[col] = s.astype("float32")
             continue
         num = pd.to_numeric(s, errors="coerce")
@@ -80,6 +103,7 @@ def _to_numeric(df: pd.DataFrame, where: str) -> pd.DataFrame:
             row = int(bad.to_numpy().nonzero()[0][0])
             raise CityDataError(f"sensor '{col}', row {row + 1}: '{s.iloc[row]}' is not a number", where=where,
                                 fix="leave missing readings empty and keep only numbers in value columns")
+        _refuse_infinite(col, num.to_numpy(dtype="float64", na_value=np.nan), s, where)
         out[col] = num.astype("float32")
     return pd.DataFrame(out, index=df.index)
 
@@ -102,10 +126,62 @@ def _long(df: pd.DataFrame, spec: SeriesSpec, where: str, tz: str) -> pd.DataFra
     long = pd.DataFrame({"t": idx, "id": ids.to_numpy(), "v": vals.to_numpy()})
     dup = long.duplicated(["t", "id"])
     if dup.any():
-        row = int(dup.to_numpy().nonzero()[0][0])
-        raise CityDataError(f"row {row + 1}: sensor '{long['id'].iloc[row]}' has two readings at {long['t'].iloc[row]}",
-                            where=where, fix="keep one reading per sensor and time")
+        repeated, _ = dst_flags(pd.DatetimeIndex(long["t"]), tz)
+        if not (dup.to_numpy() <= repeated).all():  # a duplicate outside a repeated daylight-saving hour
+            row = int((dup.to_numpy() & ~repeated).nonzero()[0][0])
+            raise CityDataError(f"row {row + 1}: sensor '{long['id'].iloc[row]}' has two readings at "
+                                f"{long['t'].iloc[row]}", where=where, fix="keep one reading per sensor and time")
+        return long.groupby(["t", "id"])["v"].mean().unstack("id").astype("float32")
     return long.pivot(index="t", columns="id", values="v").astype("float32")
+
+
+def dst_flags(index: pd.DatetimeIndex, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """For naive local times: (happens twice when clocks go back, does not exist when they go forward)."""
+    naive = pd.DatetimeIndex(index)
+    repeated = naive.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()
+    skipped = naive.tz_localize(tz, ambiguous=np.zeros(len(naive), bool), nonexistent="NaT").isna()
+    return np.asarray(repeated), np.asarray(skipped)
+
+
+def merge_dst_repeats(series: pd.DataFrame, tz: str, where: str, notes: list[str]) -> pd.DataFrame:
+    """Rows sharing a timestamp are refused, unless they are the hour clocks go back (local time repeats it):
+    those are averaged, and the merge is reported in ``notes``."""
+    if not series.index.has_duplicates:
+        return series
+    dup = series.index.duplicated(keep=False)
+    repeated, _ = dst_flags(series.index, tz)
+    if not (dup <= repeated).all():
+        ts = series.index[dup & ~repeated][0]
+        raise CityDataError(f"timestamp {ts} appears more than once", where=where,
+                            fix="keep one row per timestamp (merge or drop the duplicates)")
+    stamps = sorted(set(series.index[dup]))
+    notes.append(f"{len(stamps)} local time(s) occur twice because clocks went back (daylight saving ends), "
+                 f"e.g. {stamps[0]}: their readings were averaged into one step")
+    return series.groupby(level=0).mean()
+
+
+def note_dst_gaps(series: pd.DataFrame, tz: str, notes: list[str]) -> None:
+    """Report the local times skipped when clocks went forward (left empty on the regular grid)."""
+    _, skipped = dst_flags(series.index, tz)
+    empty = skipped & series.isna().all(axis=1).to_numpy()
+    if empty.any():
+        first = series.index[empty][0]
+        notes.append(f"{int(empty.sum())} step(s) do not exist in local time because clocks went forward "
+                     f"(daylight saving starts), e.g. {first}: they are left empty (missing)")
+
+
+def refuse_negative(series: pd.DataFrame, domain: str, where: str) -> None:
+    """Counts and speeds cannot be negative: refuse them with the first one and how many there are."""
+    if domain not in NON_NEGATIVE:
+        return
+    values = series.to_numpy()
+    neg = values < 0
+    if neg.any():
+        r, c = (int(a[0]) for a in neg.nonzero())
+        raise CityDataError(
+            f"{int(neg.sum())} negative reading(s), e.g. sensor '{series.columns[c]}' at {series.index[r]}: "
+            f"{values[r, c]:g}; a {domain.replace('_', ' ')} cannot be negative", where=where,
+            fix="correct them, or leave them empty if they mean 'no reading' (e.g. a -1 placeholder)")
 
 
 def regularise(df: pd.DataFrame, where: str, frequency: str | None = None) -> tuple[pd.DataFrame, pd.Timedelta]:
@@ -150,18 +226,26 @@ def _alias(step: pd.Timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
 
 
-def read_series(folder: Path, spec: SeriesSpec, tz: str) -> tuple[pd.DataFrame, pd.Timedelta]:
-    """Read every series file of ``spec`` and return (wide float32 table on a regular grid, step)."""
+def read_series(folder: Path, spec: SeriesSpec, tz: str,
+                notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.Timedelta]:
+    """Read every series file of ``spec`` and return (wide float32 table on a regular grid, step).
+
+    What was repaired rather than refused (a repeated or skipped daylight-saving hour) goes to ``notes``.
+    """
+    notes = notes if notes is not None else []
     parts = []
     for name in spec.paths:
         path = folder / name
         where = str(path)
         df = _read_table(path)
         parts.append(_wide(df, spec, where, tz) if spec.layout == "wide" else _long(df, spec, where, tz))
+        refuse_negative(parts[-1], spec.domain, where)
     series = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
     series = series.T.groupby(level=0, sort=False).first().T if series.columns.has_duplicates else series
-    where = str(folder / spec.paths[0]) if len(spec.paths) == 1 else f"{folder} (series files)"
+    where = ", ".join(str(folder / p) for p in spec.paths[:3]) + (", ..." if len(spec.paths) > 3 else "")
+    series = merge_dst_repeats(series, tz, where, notes)
     series, step = regularise(series, where, spec.frequency)
+    note_dst_gaps(series, tz, notes)
     empty = series.columns[series.notna().sum() == 0]
     if len(empty):
         raise CityDataError(f"sensor '{empty[0]}' has no readings at all", where=where,

@@ -1,6 +1,6 @@
 """Synthetic large cities resampled from a bundled one, for scale tests and benchmarks.
 
-``make_synthetic_city("los-angeles", 10_000)`` writes a real city folder (``city.toml``, a GeoParquet
+``make_synthetic_city(source, 10_000)`` writes a real city folder (``city.toml``, a GeoParquet
 sensor layer, an hourly wide Parquet series, a sparse k-nearest-neighbour graph) that ``load_city``
 reads like any other. Each synthetic sensor copies one source sensor (recorded as ``source_sensor``):
 
@@ -34,7 +34,7 @@ from explorer.cities.city import City, _file_hash, load_city, resolve_city_folde
 from explorer.cities.graph import KNN, knn_graph, local_km
 from explorer.cities.manifest import read_manifest
 from explorer.io import atomic_dir
-from explorer.settings import REPO_ROOT
+from explorer.settings import REPO_ROOT, get_settings
 
 if TYPE_CHECKING:
     from explorer.models.generator.api import GeneratorBundle
@@ -98,7 +98,7 @@ def _umask() -> int:
     return mask
 
 
-def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_000, seed: int = 0,
+def make_synthetic_city(source_slug: str | None = None, n_sensors: int = 10_000, seed: int = 0,
                         out_dir: Path | None = None, *, days: int | None = None, slug: str | None = None,
                         with_generator: bool = True) -> Path:
     """Write ``out_dir/<slug>`` (a loadable city folder, built atomically) and return its path.
@@ -108,7 +108,7 @@ def make_synthetic_city(source_slug: str = "los-angeles", n_sensors: int = 10_00
     """
     if n_sensors < 2:
         raise ValueError("a synthetic city needs at least 2 sensors")
-    src = load_city(source_slug)
+    src = load_city(source_slug or get_settings().default_city)
     slug = slug or synthetic_slug(src.slug, n_sensors, seed)
     target = Path(out_dir or CACHE_DIR) / slug
     rng = np.random.default_rng(seed)
@@ -180,12 +180,13 @@ def synthetic_mapping(city: City | Path) -> pd.DataFrame:
     return table.loc[city.sensor_ids] if isinstance(city, City) else table
 
 
-def cached_synthetic_city(n_sensors: int, seed: int = 0, source_slug: str = "los-angeles",
+def cached_synthetic_city(n_sensors: int, seed: int = 0, source_slug: str | None = None,
                           cache_dir: Path | None = None) -> Path:
     """The folder of a synthetic city with its derived generator, built once under ``cache_dir``
     (default ``artifacts/synthetic-cities/``, git-ignored) and rebuilt when the source data or model changed."""
     from explorer.models.checkpoint import read_metadata
 
+    source_slug = source_slug or get_settings().default_city
     root = Path(cache_dir or CACHE_DIR)
     folder = root / synthetic_slug(source_slug, n_sensors, seed)
     src_folder = resolve_city_folder(source_slug)
@@ -208,12 +209,13 @@ def cached_synthetic_city(n_sensors: int, seed: int = 0, source_slug: str = "los
 _CASES: dict[tuple[str, int, int], tuple[City, GeneratorBundle]] = {}
 
 
-def synthetic_generation_case(n_sensors: int, seed: int = 0, source_slug: str = "los-angeles",
+def synthetic_generation_case(n_sensors: int, seed: int = 0, source_slug: str | None = None,
                               cache_dir: Path | None = None) -> tuple[City, GeneratorBundle]:
     """A synthetic city of ``n_sensors`` and its derived generator, for benchmarks: built once on disk
     (see :func:`cached_synthetic_city`) and loaded once per process."""
     from explorer.models.generator.api import load_generator
 
+    source_slug = source_slug or get_settings().default_city
     key = (source_slug, n_sensors, seed)
     if key not in _CASES:
         city = load_city(cached_synthetic_city(n_sensors, seed, source_slug, cache_dir))

@@ -21,7 +21,7 @@ def _add(tiny_city_dir, target, **kw):
                 sensor_id_column="sensor_id", sensor_label_column="name", series=[tiny_city_dir / "series.csv"],
                 value_name="Pedestrians", unit="people/hour", domain="pedestrian_count", cities_dir=target)
     args.update(kw)
-    return add_city(**args)
+    return add_city(**args).city
 
 
 def test_add_city_creates_a_loadable_folder(tiny_city_dir, tmp_path):
