@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from explorer.cities.training import require_model
 from explorer.models.imputer.api import ImputationResult, impute
 from explorer.models.imputer.model import STImputer
 from explorer.models.imputer.store import load_imputer
@@ -14,6 +15,7 @@ from explorer.ui.state import cached_city
 
 @st.cache_resource(show_spinner="Loading the imputer…")
 def cached_imputer(slug: str) -> tuple[STImputer, dict]:
+    require_model(cached_city(slug), "imputer")  # a new city: say so, with the command to train it
     return load_imputer(cached_city(slug), model_path(slug, "imputer"))
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 from cachetools import LRUCache
 
+from explorer.cities.training import require_model
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult, generate, load_generator
 from explorer.scenarios.schema import Scenario
 from explorer.settings import get_settings
@@ -30,6 +31,7 @@ def cached_generator(slug: str) -> GeneratorBundle:
     Small cities sample on one torch thread: on a shared 2-core server, 64 x 207 sensors took 57-84 ms on one
     thread against 236-418 ms on two (docs/performance.md); cities of thousands of sensors keep two.
     """
+    require_model(cached_city(slug), "generator")  # a new city: say so, with the command to train it
     bundle = load_generator(cached_city(slug), model_path(slug, "generator"))
     torch.set_num_threads(1 if len(bundle.view.sensor_ids) < SMALL_CITY else min(2, os.cpu_count() or 1))
     return bundle

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from explorer.cities import City, list_cities, load_city
+from explorer.cities.training import ModelNotTrained, missing_models
 from explorer.errors import ExplorerError
 from explorer.settings import get_settings
 
@@ -31,8 +32,20 @@ def city_picker() -> City:
     if st.query_params.get("city") != slug:
         st.query_params["city"] = slug
     with user_errors():
-        return cached_city(slug)
+        city = cached_city(slug)
+        model_notice(city)
+        return city
     st.stop()
+
+
+def model_notice(city: City) -> None:
+    """A short sidebar note on every page while the city has no trained models (a newly added city)."""
+    missing = missing_models(city)
+    if missing:
+        exc = ModelNotTrained(city, missing)
+        st.sidebar.warning(f"**No trained models yet** for {city.name}: What if, Compare, Ask the city and the "
+                           f"imputed values need them. Train once with `{exc.command}` (about {exc.minutes} min on "
+                           "2 CPU cores).")
 
 
 @contextlib.contextmanager
@@ -40,6 +53,19 @@ def user_errors() -> Iterator[None]:
     """Show an ExplorerError as a clear message (never a traceback) and stop the page."""
     try:
         yield
+    except ModelNotTrained as exc:
+        not_trained(exc)
+        st.stop()
     except ExplorerError as exc:
         st.error(exc.message)
         st.stop()
+
+
+def not_trained(exc: ModelNotTrained) -> None:
+    """What a page shows instead of model results when the city has no trained model yet."""
+    st.info(f"**{exc.problem}.** The models learn the city's usual rhythm from its own history; a new city needs "
+            f"them trained once. On the server, run:")
+    st.code(exc.command, language="bash")
+    st.caption(f"It takes about {exc.minutes} minutes on 2 CPU cores, with progress bars and an estimate of the time "
+               "left. Then reload this page. Meanwhile the Home page (map, data summary, daily profile) and Data "
+               "health's view of missing readings work.")
