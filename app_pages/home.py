@@ -4,7 +4,9 @@ import streamlit as st
 
 from explorer.settings import get_settings
 from explorer.stats import SENSOR_STATISTICS, data_summary
-from explorer.ui.overview import cached_overview, cached_profile
+from explorer.ui.deckmap import map_with_layers
+from explorer.ui.maps import cached_base, cached_stat
+from explorer.ui.overview import cached_profile
 from explorer.ui.state import city_picker
 
 city = city_picker()
@@ -33,15 +35,12 @@ cols[3].metric("Missing readings", f"{summary.share_missing:.1%}",
                help="Readings the sensors did not report. They stay missing here; the Data health page fills "
                     "them with the imputer and marks every filled value.")
 
-ov = cached_overview(city.slug, stat, road_source)
-map_col, legend_col = st.columns([4, 1])
-with map_col:
-    st.pydeck_chart(ov.deck, key="home_map", height=560)
-with legend_col:
-    st.markdown(ov.legend, unsafe_allow_html=True)  # built by the library; every text in it is escaped
-    st.caption(f"{ov.n_sensors:,} sensors · measured values only" if ov.n_areas is None else
-               f"{ov.n_sensors:,} sensors in {ov.n_areas:,} hexagonal areas · measured values only; the sensor "
-               "graph's links are not drawn at this size")
+base = cached_base(city.slug, road_source)
+map_with_layers(base, cached_stat(city.slug, stat, road_source), key="home_map", height=560)
+areas = base.header.get("cell_ids")
+st.caption(f"{len(city.sensors):,} sensors · measured values only" if areas is None else
+           f"{len(city.sensors):,} sensors in {len(areas):,} hexagonal areas · measured values only; the sensor "
+           "graph's links are not drawn at this size")
 for warning in city.warnings:
     st.info(warning)
 

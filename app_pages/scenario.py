@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.render.scenario import VIEWS, Summary, headline_cards, peak_place, sensor_labels, series_figure
+from explorer.render.scenario import Summary, headline_cards, peak_place, sensor_labels, series_figure
 from explorer.share import SharedRun, encode
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import controls
@@ -32,10 +32,8 @@ st.markdown(peak_place(result, city) if scenario.events else "")
 if not scenario.events:
     st.info("No event yet: the maps show what the model expects on this day. Add an event in the sidebar.")
 
-view = st.segmented_control("Map", list(VIEWS), format_func=VIEWS.get, default="difference", key="sc_view")
-view = view or "difference"
 sensor = selected_sensor(city, result)
-map_panel(city, result, summary, view or "difference", workshop, sensor)
+map_panel(city, result, summary, workshop, sensor)  # hour, view, 2D/3D and Play switch in the browser
 
 left, right = st.columns(2)
 left.plotly_chart(series_figure(result, summary, None, value_name, f"City-wide mean {value_name.lower()}"),

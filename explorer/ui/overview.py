@@ -1,18 +1,12 @@
-"""Home's map and chart, cached per city and choice and shared by every session (read-only)."""
+"""Home's chart, cached per city and shared by every session (read-only). Its map: explorer.ui.maps."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.render.overview import OverviewMap, daily_profile_figure, overview_map
+from explorer.render.overview import daily_profile_figure
 from explorer.ui.state import cached_city
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def cached_overview(slug: str, statistic: str, road_source: str) -> OverviewMap:
-    """The overview map of ``slug`` coloured by ``statistic`` (built once, not on every rerun)."""
-    return overview_map(cached_city(slug), statistic, road_source)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

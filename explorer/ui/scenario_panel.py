@@ -1,49 +1,33 @@
-"""The scenario page's parts: link/preset loading, the animated map fragment, save/load and exports."""
+"""The scenario page's parts: link/preset loading, the browser map, save/load and exports."""
 
 from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
-import pydeck as pdk
 import streamlit as st
 
 from explorer.cities import City
 from explorer.errors import ExplorerError
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult
-from explorer.presets import presets_for
-from explorer.render.aggregate import (
-    cell_frame,
-    cell_legend,
-    cell_summary,
-    deck_bytes,
-    detail_frame,
-    hex_deck,
-    how_for,
-    sensor_cells,
-)
-from explorer.render.layers import road_paths
-from explorer.render.scenario import Summary, road_sensor_index, scenario_deck, scenario_legend, sensor_frame
+from explorer.presets import Preset, presets_for
+from explorer.render.aggregate import sensor_cells
+from explorer.render.scenario import Summary
 from explorer.report import html_report, map_png, result_csv, result_geojson
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
+from explorer.ui.deckmap import map_with_layers
+from explorer.ui.maps import cached_base, result_payload
 from explorer.ui.scenario_controls import load_into_widgets
-from explorer.ui.state import cached_city
 from explorer.voice.brief import brief_html, build_brief
 
 MAX_UPLOAD_BYTES = 64_000
 
 
-@st.cache_resource(show_spinner=False)
-def cached_roads(slug: str, source: str):
-    """Road paths for scenario maps (ramps and slivers under ~300 m left out) and their nearest sensor.
-
-    Shared, read-only: cache_resource avoids copying thousands of paths on every fragment rerun.
-    """
-    city = cached_city(slug)
-    paths = road_paths(city, source, tolerance=0.0008, min_length=0.003)
-    return paths, road_sensor_index(city, paths) if len(paths) else np.zeros(0, int)
+def opening_preset(presets: list[Preset]) -> Preset:
+    """The preset a new What-if session opens on: the first one with an event (a map that shows something),
+    else the first."""
+    return next((p for p in presets if p.scenario.events), presets[0])
 
 
 def apply_link_or_preset(city: City) -> None:
@@ -68,7 +52,9 @@ def apply_link_or_preset(city: City) -> None:
         if shared is not None and shared.scenario.city == city.slug:
             load_into_widgets(city, shared.scenario, shared.seed, shared.n_samples)
         else:
-            load_into_widgets(city, presets_for(city.slug)[0].scenario)
+            first = opening_preset(presets_for(city.slug))
+            load_into_widgets(city, first.scenario)
+            ss.sc_story = first.story
     if "sc_pending_load" in ss:  # an uploaded scenario (save_and_load)
         text, seed, n = ss.pop("sc_pending_load")
         load_into_widgets(city, Scenario.from_json(text), seed, n)
@@ -97,93 +83,40 @@ def selected_sensor(city: City, result: ScenarioResult) -> str:
     return result.headline["peak_sensor"]
 
 
-PLAY_STEP_S = 0.9
-
-
-def map_panel(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
-    """The map, its time slider and play button, in a fragment that reruns alone (never the generator).
-
-    While playing, the fragment reruns itself every PLAY_STEP_S seconds and advances the hour.
-    """
-    playing = bool(st.session_state.get("sc_playing"))
-    st.fragment(run_every=PLAY_STEP_S if playing else None)(_map_body)(city, result, summary, view, workshop,
-                                                                       sensor)
-
-
-def _map_body(city: City, result: ScenarioResult, summary: Summary, view: str, workshop: bool, sensor: str) -> None:
+def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bool, sensor: str) -> None:
+    """The browser map: hour, view, 2D/3D and Play switch there without a rerun; a click selects a sensor
+    (and makes it the event's place) or, in a large city, opens an h3 area's sensors."""
     ss = st.session_state
-    horizon = len(result.times)
-    ss.sc_hour = min(int(ss.get("sc_hour", 0)), horizon - 1)
-    if ss.get("sc_playing"):
-        if ss.sc_hour >= horizon - 1:
-            ss.sc_playing = False
-            st.rerun()  # a full rerun drops the timer
-        ss.sc_hour += 1
-    controls = st.columns([1, 5, 1])
-    three_d = controls[0].toggle("3D", value=True, key="sc_3d")
-    hour = controls[1].slider("Hour", 0, horizon - 1, key="sc_hour", format="+%d h",
-                              help=f"Hours after {result.times[0]:%a %H:%M}", disabled=bool(ss.get("sc_playing")))
-    if ss.get("sc_playing"):
-        if controls[2].button("⏸ Pause", key="sc_pause", use_container_width=True):
-            ss.sc_playing = False
-            st.rerun()
-    elif controls[2].button("▶ Play", key="sc_play", use_container_width=True):
-        ss.sc_playing = True
-        if ss.sc_hour >= horizon - 1:
-            ss.sc_hour = 0
-        st.rerun()
-    height_px = 720 if workshop else 600
     big = len(result.sensor_ids) > get_settings().map_aggregate_above
+    base = cached_base(city.slug, "layer")
+    cell = ss.get("sc_cell") if big else None
+    if cell is not None and not len(sensor_cells(city).sensors_in(cell)):
+        cell = ss.sc_cell = None
+    data = result_payload(city, result, summary, base, cell)
+    note = ""
     if big:
-        deck, legend, note = _hex_map(city, result, summary, hour, view, three_d, height_px)
-    else:
-        paths, road_index = cached_roads(city.slug, "layer")
-        legend, note = scenario_legend(result, summary, view, city.manifest.series.value_name), ""
-        frame = sensor_frame(city, result, summary, hour, view)
-        deck = scenario_deck(city, frame, paths, road_index, three_d=three_d, height_px=height_px,
-                             selected=sensor)
-    map_col, legend_col = (st.container(), st.container()) if workshop else st.columns([4, 1])
-    with legend_col:
-        st.markdown(legend, unsafe_allow_html=True)  # built by the library; all text escaped
-        st.markdown(f"**{result.times[hour]:%a %H:%M}**")
-        if note:
-            st.caption(note)
-        if big and ss.get("sc_cell") and st.button("Show all areas", key="sc_all_cells"):
-            ss.sc_cell = None
-            st.rerun()
-    with map_col:
-        event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="sc_map")
-    picked = (event or {}).get("selection", {}).get("objects", {})
-    cells = picked.get("cells", [])
-    if big and cells and cells[0].get("h") != ss.get("sc_cell"):
-        ss.sc_cell = cells[0]["h"]
+        cells = sensor_cells(city)
+        detail = data.header.get("detail")
+        note = (f"{len(result.sensor_ids):,} sensors shown as {len(cells.ids):,} areas (h3 resolution "
+                f"{cells.resolution}); {data.nbytes / 1000:,.0f} kB sent for the whole horizon. "
+                + (f"Selected area: {len(detail['ids'])} sensors." if detail else "Click an area to see its sensors."))
+    click = map_with_layers(base, data, key="sc_map", height=720 if workshop else 620, three_d=True,
+                            view="difference", hour=busiest_hour(summary), selected=None if big else sensor,
+                            cell=cell, note=note, large=workshop)
+    if not click:
+        return
+    if click.get("kind") == "cell" and big:
+        ss.sc_cell = click.get("id")
         st.rerun()
-    objs = picked.get("sensors", [])
-    if objs and objs[0].get("sensor_id") != ss.get("sc_selected"):
-        ss.sc_selected = objs[0]["sensor_id"]
-        ss.sc_pending_place = f"s:{objs[0]['sensor_id']}"
+    if click.get("kind") == "sensor" and click.get("id") in result.sensor_ids and click["id"] != ss.get("sc_selected"):
+        ss.sc_selected = click["id"]
+        ss.sc_pending_place = f"s:{click['id']}"
         st.rerun()
 
 
-def _hex_map(city: City, result: ScenarioResult, summary: Summary, hour: int, view: str, three_d: bool,
-             height_px: int) -> tuple[pdk.Deck, str, str]:
-    """Large city: sensors aggregated to h3 cells; the selected cell's sensors drawn one by one.
-
-    Returns the deck, its legend and a note with the map's size (cells, bytes sent per hour step).
-    """
-    cells = sensor_cells(city)
-    cs = cell_summary(result, cells, how_for(city.manifest.series.domain))
-    cell = st.session_state.get("sc_cell")
-    idx = cells.sensors_in(cell) if cell else np.zeros(0, int)
-    if cell and not len(idx):
-        cell = None
-    frame = cell_frame(cells, cs, summary, hour, view)
-    detail = detail_frame(city, result, summary, hour, view, idx) if cell else None
-    deck = hex_deck(city, frame, result.unit, view, three_d=three_d, height_px=height_px, cell=cell, detail=detail)
-    note = (f"{len(result.sensor_ids):,} sensors shown as {len(cells.ids):,} areas (h3 resolution "
-            f"{cells.resolution}); {deck_bytes(deck) / 1000:,.0f} kB sent per hour step. "
-            + (f"Selected area: {len(idx)} sensors." if cell else "Click an area to see its sensors."))
-    return deck, cell_legend(result, cs, view, city.manifest.series.value_name), note
+def busiest_hour(summary: Summary) -> int:
+    """The hour with the most significant changes (the first hour when nothing changes)."""
+    return int(summary.significant.sum(axis=1).argmax())
 
 
 def save_and_load(city: City, scenario, seed: int, n: int) -> None:
@@ -222,7 +155,7 @@ def exports(city: City, result: ScenarioResult, summary: Summary, bundle: Genera
     """Download buttons; each file is built only when its button is clicked (not on every rerun)."""
     st.subheader("Export")
     cols = st.columns(5)
-    hour = int(st.session_state.get("sc_hour", 0))
+    hour = busiest_hour(summary)
     cols[0].download_button("Report (HTML, offline)", partial(html_report, city, result, summary, bundle.meta),
                             file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
     cols[1].download_button("Results (CSV)", partial(result_csv, result, city), file_name=f"whatif-{city.slug}.csv",
@@ -230,7 +163,9 @@ def exports(city: City, result: ScenarioResult, summary: Summary, bundle: Genera
     cols[2].download_button("Sensors (GeoJSON)", partial(result_geojson, city, result, summary),
                             file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
     cols[3].download_button("Map (PNG)", partial(map_png, city, result, summary, hour),
-                            file_name=f"whatif-{city.slug}.png", mime="image/png", key="sc_dl_png")
+                            file_name=f"whatif-{city.slug}.png", mime="image/png", key="sc_dl_png",
+                            help=f"The difference map at {result.times[hour]:%a %H:%M}, the hour with the most "
+                                 "significant changes")
     cols[4].download_button("Planning brief (HTML)", lambda: brief_html(build_brief(result, city)),
                             file_name=f"brief-{city.slug}.html", mime="text/html", key="sc_dl_brief",
                             help="One page in plain language: what was asked, what the model expects, how sure it is.")

@@ -16,7 +16,8 @@ THREAD_NAME = "explorer-warmup"
 def _steps(slug: str) -> list[tuple[str, Callable[[], object]]]:
     from explorer.settings import get_settings
     from explorer.stats import SENSOR_STATISTICS
-    from explorer.ui.overview import cached_overview, cached_profile
+    from explorer.ui.maps import cached_base, cached_stat
+    from explorer.ui.overview import cached_profile
     from explorer.ui.state import cached_city
 
     first_stat = next(iter(SENSOR_STATISTICS))
@@ -24,14 +25,13 @@ def _steps(slug: str) -> list[tuple[str, Callable[[], object]]]:
 
     def generator() -> object:
         from explorer.ui.models import cached_generator
-        from explorer.ui.scenario_panel import cached_roads
 
-        cached_roads(slug, "layer")
+        cached_base(slug, "layer")
         return cached_generator(slug)
 
     return [
         ("city", lambda: cached_city(slug)),
-        ("home map", lambda: cached_overview(slug, first_stat, road)),
+        ("home map", lambda: cached_stat(slug, first_stat, road)),
         ("home chart", lambda: cached_profile(slug)),
         ("what-if roads and generator", generator),
     ]

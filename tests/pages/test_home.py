@@ -1,17 +1,15 @@
-"""AppTest of the Home page: every control path, reading the pydeck spec and the metrics."""
+"""AppTest of the Home page: every control path, reading what the page hands to the browser map and the metrics."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.deckmaps import maps
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-def _deck(at) -> dict:
-    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
 
 
 def test_home_opens_on_los_angeles():
@@ -21,24 +19,27 @@ def test_home_opens_on_los_angeles():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sensors"] == "207"
     assert metrics["Missing readings"] == "8.1%"
-    deck = _deck(at)
-    assert [layer["id"] for layer in deck["layers"]] == ["zones", "roads", "sensors"]
-    assert len(deck["layers"][2]["data"]) == 207
+    (m,) = maps(at)
+    assert {"zpos", "rpos", "spos"} <= set(m.base_arrays) and len(m.base["ids"]) == 207
+    assert len(m.arrays["values"]) == 207 and m.data["legend"]["unit"] == "mph"
     assert at.query_params["city"] in ("los-angeles", ["los-angeles"])
 
 
 def test_home_switches_city_statistic_and_roads():
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.sidebar.radio(key="home_stat").set_value("missing").run()
-    values = [s["value"] for s in _deck(at)["layers"][2]["data"]]
-    assert 0 <= min(values) and max(values) < 0.5
+    values = maps(at)[0].arrays["values"]
+    assert 0 <= np.nanmin(values) and np.nanmax(values) < 0.5
+    layer_roads = maps(at)[0].base_arrays["rstart"]
     at.sidebar.radio(key="home_roads").set_value("graph").run()
-    assert _deck(at)["layers"][1]["data"][0]["name"] == "sensor graph link"
+    (m,) = maps(at)
+    assert m.base["road_source"] == "graph" and len(m.base_arrays["rstart"]) != len(layer_roads)
+    assert np.all(np.diff(m.base_arrays["rstart"]) == 2)  # graph links: one segment each
     at.sidebar.selectbox(key="city").set_value("melbourne").run()
     assert not at.exception
     assert at.title[0].value.startswith("Melbourne")
     assert {m.label: m.value for m in at.metric}["Sensors"] == "39"
-    assert len(_deck(at)["layers"][-1]["data"]) == 39
+    assert len(maps(at)[0].arrays["values"]) == 39
 
 
 def test_bad_city_in_link_falls_back():

@@ -1,8 +1,8 @@
-"""AppTest of the What-if and Compare pages: every control path, reading the pydeck spec and the metrics."""
+"""AppTest of the What-if and Compare pages: every control path, reading what the pages hand to the browser map
+(its payloads: AppTest cannot run the component's JavaScript) and the metrics."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +14,21 @@ from explorer.models.generator.api import generate
 from explorer.scenarios.schema import Scenario
 from explorer.share import SharedRun, encode
 from tests.generator_fixture import trained_generator
+from tests.pages.deckmaps import maps
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "scenario.py")
 COMPARE = str(ROOT / "app_pages" / "compare.py")
 
 
-def _deck(at, i: int = 0) -> dict:
-    return json.loads(at.get("deck_gl_json_chart")[i].proto.json)
-
-
-def _sensors(at) -> dict[str, dict]:
-    layer = next(layer for layer in _deck(at)["layers"] if layer["id"] == "sensors")
-    return {row["sensor_id"]: row for row in layer["data"]}
+def _sensors(at, hour: int) -> dict[str, dict]:
+    """Per sensor at ``hour``: the medians and significance the browser draws (baseline, scenario, change)."""
+    (m,) = maps(at)
+    qb, qs, qd = m.q("qb"), m.q("qs"), m.q("qd")
+    pos = m.base_arrays["spos"].reshape(-1, 2)
+    return {sid: {"baseline": qb[1, hour, j], "scenario": qs[1, hour, j], "change": qd[1, hour, j],
+                  "significant": bool(qd[0, hour, j] > 0 or qd[2, hour, j] < 0), "lon": pos[j, 0], "lat": pos[j, 1]}
+            for j, sid in enumerate(m.base["ids"])}
 
 
 def _metrics(at) -> dict[str, str]:
@@ -40,16 +42,33 @@ def la_page():
     return at.run()
 
 
-def test_opens_with_a_baseline_and_a_shareable_link(la_page):
+def test_opens_on_a_preset_with_an_event_and_a_shareable_link(la_page):
     at = la_page
     assert not at.exception
     assert at.title[0].value == "What if… Los Angeles"
-    deck = _deck(at)
-    assert [layer["id"] for layer in deck["layers"]][:3] == ["zones", "roads", "sensors"]
-    assert deck["layers"][2]["@@type"] == "ColumnLayer"  # 3D by default
-    assert len(_sensors(at)) == 207
+    assert at.sidebar.toggle(key="sc_has_event").value is True  # the first preset that has an event
+    (m,) = maps(at)
+    assert m.opts["three_d"] is True and m.opts["view"] == "difference"
+    assert len(m.base["ids"]) == 207 and m.data["n"] == 207 and m.data["mode"] == "sensors"
+    assert 0 <= m.opts["hour"] < len(m.data["hours"])
+    assert m.data["legends"]["difference"]["no_change"] is None  # an event: a real range
+    assert m.data["legends"]["difference"]["lo"] != m.data["legends"]["difference"]["hi"]
     assert set(at.query_params) >= {"city", "s", "seed", "n", "model"}
     assert "Sensors affected" in _metrics(at)
+
+
+def test_every_hour_and_view_goes_to_the_browser_at_once(la_page):
+    """Hours, views and 2D/3D switch in the browser: the page sends the quantiles of every hour once, and no
+    widget of the page moves the hour (there is no hour slider or view control to rerun the script)."""
+    at = la_page
+    (m,) = maps(at)
+    h = len(m.data["hours"])
+    for name in ("qb", "qs", "qd"):
+        assert m.q(name).shape == (3, h, 207)
+        assert np.all(np.diff(m.q(name), axis=0) >= -1e-4)  # P10 <= P50 <= P90
+    assert np.all((m.q("qb")[1] > 0) & (m.q("qb")[1] < 90))  # speeds in mph
+    assert not [s for s in at.slider if s.key == "sc_hour"] and not [t for t in at.toggle if t.key == "sc_3d"]
+    assert m.data["hours"][0].split()[0] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def test_event_slows_traffic_at_its_place(la_page):
@@ -60,30 +79,33 @@ def test_event_slows_traffic_at_its_place(la_page):
     at.sidebar.slider(key="sc_mag").set_value(60.0).run()
     at.sidebar.slider(key="sc_offset").set_value(2).run()
     at.sidebar.slider(key="sc_duration").set_value(3).run()
-    at.slider(key="sc_hour").set_value(3).run()
     assert not at.exception
-    row = _sensors(at)[place]
+    rows = _sensors(at, 3)
+    row = rows[place]
     assert row["change"] < -5, row  # slower at the place during the event (mph)
     assert row["scenario"] < row["baseline"]
     assert row["significant"]
     # away from the event, outside its reach, nothing significant changes at that hour
-    rows = list(_sensors(at).values())
-    lat, lon = np.array([r["lat"] for r in rows]), np.array([r["lon"] for r in rows])
+    others = list(rows.values())
+    lat, lon = np.array([r["lat"] for r in others]), np.array([r["lon"] for r in others])
     km = haversine_km(np.r_[row["lat"], lat], np.r_[row["lon"], lon])[0, 1:]
-    far = [r for r, d in zip(rows, km, strict=True) if d > 10]  # reach is 2 km
+    far = [r for r, d in zip(others, km, strict=True) if d > 10]  # reach is 2 km
     assert len(far) > 50
     assert np.mean([abs(r["change"]) for r in far]) < abs(row["change"]) / 5
     assert _metrics(at)["Sensors affected"] != "0 of 207"
 
 
-def test_views_and_2d(la_page):
-    at = la_page
-    at.session_state["sc_view"] = "baseline"
-    at.toggle(key="sc_3d").set_value(False).run()
+def test_no_event_legend_says_no_change():
+    """A scenario without an event changes nothing: the difference legend says so instead of "+0.0 … -0.0"."""
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["city"] = "los-angeles"
+    at.run()
+    at.sidebar.toggle(key="sc_has_event").set_value(False).run()
     assert not at.exception
-    layer = _deck(at)["layers"][2]
-    assert layer["@@type"] == "ScatterplotLayer"
-    assert all(10 < r["baseline"] < 75 for r in layer["data"])
+    (m,) = maps(at)
+    legend = m.data["legends"]["difference"]
+    assert legend["no_change"] and legend["no_change"].startswith("No change")
+    assert m.data["legends"]["baseline"]["no_change"] is None  # values still span a real range
 
 
 def test_shared_link_reproduces_numbers(la_page):
@@ -141,7 +163,10 @@ def test_tour_and_compare():
     cmp.session_state["saved_scenarios"] = saved + [{**saved[0], "seed": 5}]
     cmp.run()
     assert not cmp.exception
-    assert len(cmp.get("deck_gl_json_chart")) == 2
+    seen = maps(cmp)
+    assert len(seen) == 2 and seen[0].opts["three_d"] is False
+    assert seen[0].base["key"] == seen[1].base["key"]  # one city: its layers are carried once
+    assert sum(el.proto.WhichOneof("data") == "bytes" for el in cmp.get("bidi_component")) == 3
     assert sum(m.label == "Peak change (people/hour)" for m in cmp.metric) == 2
 
 
@@ -161,7 +186,8 @@ def test_compare_draws_areas_for_a_large_city(monkeypatch):
         cmp.session_state["saved_scenarios"] = [{"city": "los-angeles", "scenario": sc.to_json(), "n": 16, "seed": 0}]
         cmp.run()
         assert not cmp.exception
-        (layer,) = [x for x in _deck(cmp)["layers"] if x["id"] == "cells"]
-        assert layer["@@type"] == "H3HexagonLayer" and sum(row["n"] for row in layer["data"]) == 207
+        (m,) = maps(cmp)
+        assert m.base["mode"] == m.data["mode"] == "cells" and sum(m.base["cell_counts"]) == 207
+        assert m.q("qd").shape == (3, 6, len(m.base["cell_ids"]))
     finally:
         get_settings.cache_clear()

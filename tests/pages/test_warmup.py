@@ -9,7 +9,7 @@ import pytest
 import explorer.ui.state as state
 from explorer.settings import get_settings
 from explorer.stats import SENSOR_STATISTICS
-from explorer.ui.overview import cached_overview
+from explorer.ui.maps import cached_stat
 from explorer.ui.warmup import warm
 
 
@@ -22,8 +22,8 @@ def test_warm_fills_the_caches_the_pages_read(monkeypatch):
 
     monkeypatch.setattr(state, "load_city", no_load)
     city = state.cached_city("los-angeles")
-    ov = cached_overview("los-angeles", next(iter(SENSOR_STATISTICS)), get_settings().road_source)
-    assert ov.n_sensors == len(city.sensors) == 207
+    stat = cached_stat("los-angeles", next(iter(SENSOR_STATISTICS)), get_settings().road_source)
+    assert len(stat.arrays["values"]) == len(city.sensors) == 207
 
 
 def test_warm_of_an_unknown_city_logs_and_returns(caplog):

@@ -1,0 +1,474 @@
+// The explorer's map: a Streamlit components-v2 module (no iframe). Two kinds of element share it:
+//   * a payload carrier, whose data is bytes (a city's static layers, or a scenario's per-hour
+//     quantiles): it stores them by key and draws nothing; Streamlit resends an unchanged element as a
+//     reference to the copy the browser already has, so a city's layers travel once;
+//   * a map, whose data is a small JSON naming the payloads it draws and its options.
+// Hour, view, 2D/3D, Play and the camera live here: changing them redraws the map in the browser,
+// with no server rerun. Clicks go back to Python as trigger values ("click").
+
+import { Deck, FlyToInterpolator } from "@deck.gl/core";
+import { ColumnLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
+import { cellTip, escape, scenarioFrame, sensorTip, statFrame, statText } from "./frames.js";
+import { remember, unpack, whenStored } from "./payload.js";
+import { CSS } from "./style.js";
+
+const SPEEDS = { "0.5×": 1600, "1×": 800, "2×": 400, "4×": 200 };
+const VIEW_NAMES = { baseline: "Baseline", scenario: "Scenario", difference: "Difference" };
+const UI_STATE = new Map(); // per map key: hour, view, 3D, speed, camera (kept while the page lives)
+const STATS = (window.__deckmap = window.__deckmap || { renders: 0, log: [], sync: false });
+
+function injectStyle() {
+  if (document.getElementById("xdm-style")) return;
+  const s = document.createElement("style");
+  s.id = "xdm-style";
+  s.textContent = CSS;
+  document.head.appendChild(s);
+}
+
+function el(tag, cls, attrs = {}, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function legendNode(spec, large) {
+  const box = el("div", "xdm-legend-box", { role: "img", "aria-label": `${spec.title} legend` });
+  const title = el("div", "xdm-legend-title");
+  title.append(el("b", "", {}, spec.title), document.createTextNode(` (${spec.unit})`));
+  box.append(title);
+  if (spec.no_change) {
+    box.append(el("div", "xdm-legend-none", {}, spec.no_change));
+  } else {
+    const stops = spec.palette.map((c) => `rgb(${c[0]},${c[1]},${c[2]})`).join(", ");
+    const bar = el("div", "xdm-legend-bar");
+    bar.style.background = `linear-gradient(to right, ${stops})`;
+    const ends = el("div", "xdm-legend-ends");
+    ends.append(el("span", "", {}, spec.lo), el("span", "", {}, spec.hi));
+    box.append(bar, ends);
+  }
+  for (const [colour, label] of spec.extra || []) {
+    const row = el("div", "xdm-legend-extra");
+    const sw = el("span", "xdm-swatch");
+    sw.style.background = colour;
+    row.append(sw, document.createTextNode(label));
+    box.append(row);
+  }
+  if (large) box.classList.add("xdm-large");
+  return box;
+}
+
+/** Points as (x, y, 0) triples (the point layers read three components), made once per payload. */
+function xyz(payload, name) {
+  const key = `${name}3`;
+  if (!payload.arrays[key]) {
+    const xy = payload.arrays[name];
+    const out = new Float32Array((xy.length / 2) * 3);
+    for (let i = 0, j = 0; i < xy.length; i += 2, j += 3) {
+      out[j] = xy[i];
+      out[j + 1] = xy[i + 1];
+    }
+    payload.arrays[key] = out;
+  }
+  return payload.arrays[key];
+}
+
+class MapView {
+  constructor(parent, setTrigger) {
+    injectStyle();
+    this.setTrigger = setTrigger;
+    this.root = el("div", "xdm", { "data-testid": "explorerDeckMap" });
+    this.mapDiv = el("div", "xdm-map");
+    this.clock = el("div", "xdm-clock", { "aria-live": "polite" });
+    this.legend = el("div", "xdm-legend");
+    this.note = el("div", "xdm-note");
+    this.bar = el("div", "xdm-bar");
+    this.stage = el("div", "xdm-stage");
+    this.stage.append(this.mapDiv, this.clock, this.legend, this.note);
+    this.root.append(this.stage, this.bar);
+    parent.appendChild(this.root);
+    this.resize = new ResizeObserver(() => this.root.classList.toggle("xdm-narrow", this.root.clientWidth < 640));
+    this.resize.observe(this.root);
+    this.timer = null;
+    this.frames = new Map();
+    this.version = 0;
+    this.deck = null;
+    this.onFullscreen = () => this.root.classList.toggle("xdm-fullscreen", document.fullscreenElement === this.root);
+    document.addEventListener("fullscreenchange", this.onFullscreen);
+  }
+
+  destroy() {
+    this.stop();
+    this.resize.disconnect();
+    document.removeEventListener("fullscreenchange", this.onFullscreen);
+    if (this.deck) this.deck.finalize();
+    this.root.remove();
+  }
+
+  async update(opts) {
+    const version = ++this.version;
+    this.root.style.height = `${opts.height}px`;
+    this.root.classList.toggle("xdm-large", !!opts.large);
+    this.root.dataset.ready = "false";
+    const [base, data] = await Promise.all([whenStored(opts.base), whenStored(opts.data)]);
+    if (version !== this.version) return; // a newer update came in meanwhile
+    const sameBase = this.base && this.base.header.key === base.header.key;
+    const sameData = this.data && this.data.header.key === data.header.key;
+    const oldCell = this.opts ? this.opts.cell : null;
+    this.opts = opts;
+    this.base = base;
+    this.data = data;
+    if (!sameData) this.frames.clear();
+    const h = data.header;
+    const saved = UI_STATE.get(opts.id) || {};
+    const H = h.kind === "scenario" ? h.hours.length : 1;
+    this.state = {
+      hour: Math.min(saved.hour ?? opts.hour ?? 0, H - 1),
+      view: saved.view ?? opts.view ?? "difference",
+      threeD: saved.threeD ?? !!opts.three_d,
+      speed: saved.speed ?? "1×",
+      playing: sameData && this.state ? this.state.playing : false,
+    };
+    if (!sameData) this.stop();
+    UI_STATE.set(opts.id, { ...saved, ...this.state });
+    let view = sameBase && this.viewState ? this.viewState : saved.camera && saved.base === base.header.key ? saved.camera : null;
+    if (!view) view = { ...base.header.view, pitch: this.state.threeD ? 45 : 0, bearing: 0 };
+    if (opts.cell && opts.cell !== oldCell && h.detail) {
+      view = { ...view, ...h.detail.view, transitionDuration: 600, transitionInterpolator: new FlyToInterpolator() };
+    }
+    this.ensureDeck(view, !sameBase || (opts.cell && opts.cell !== oldCell));
+    this.buildBar();
+    this.render();
+  }
+
+  ensureDeck(view, jump) {
+    if (!this.deck) {
+      this.viewState = view;
+      this.deck = new Deck({
+        parent: this.mapDiv,
+        width: "100%",
+        height: "100%",
+        initialViewState: view,
+        controller: { dragRotate: true, touchRotate: true },
+        onViewStateChange: ({ viewState }) => {
+          this.viewState = viewState;
+          const s = UI_STATE.get(this.opts.id) || {};
+          UI_STATE.set(this.opts.id, { ...s, camera: viewState, base: this.base.header.key });
+        },
+        getTooltip: (info) => this.tooltip(info),
+        onClick: (info) => this.click(info),
+        onAfterRender: () => this.afterRender(),
+        useDevicePixels: true,
+      });
+    } else if (jump) {
+      this.viewState = view;
+      this.deck.setProps({ initialViewState: view });
+    }
+  }
+
+  afterRender() {
+    if (!this.pending) return;
+    const p = this.pending;
+    this.pending = null;
+    if (STATS.sync && this.deck && this.deck.device && this.deck.device.gl) {
+      const gl = this.deck.device.gl; // wait until the software rasteriser has really drawn the frame
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    }
+    const t = performance.now();
+    STATS.renders += 1;
+    STATS.log.push({ id: this.opts.id, hour: p.hour, view: p.view, data: p.data, t });
+    if (STATS.log.length > 500) STATS.log.splice(0, STATS.log.length - 500);
+    this.root.dataset.renderedHour = String(p.hour);
+    this.root.dataset.renderedView = p.view;
+    this.root.dataset.renderedData = p.data;
+    this.root.dataset.ready = "true";
+  }
+
+  frame(hour, view) {
+    const k = `${hour}|${view}`;
+    let f = this.frames.get(k);
+    if (f) return f;
+    const h = this.data.header;
+    const a = this.data.arrays;
+    const alpha = h.mode === "cells" ? 235 : 235;
+    if (h.kind === "scenario") {
+      f = scenarioFrame(a, h.hours.length, h.n, hour, view, h.scales, h.sign, h.palettes, alpha);
+      if (h.detail) {
+        const d = h.detail;
+        f.detail = scenarioFrame({ qb: a.dqb, qs: a.dqs, qd: a.dqd }, h.hours.length, d.ids.length, hour, view,
+          d.scales, h.sign, h.palettes, 255);
+      }
+    } else {
+      f = statFrame(a.values, h.scales, h.palettes, 230);
+    }
+    if (this.frames.size > 200) this.frames.clear();
+    this.frames.set(k, f);
+    return f;
+  }
+
+  layers() {
+    const b = this.base.header;
+    const ba = this.base.arrays;
+    const h = this.data.header;
+    const s = this.state;
+    const f = this.frame(s.hour, s.view);
+    const trig = `${h.key}|${s.hour}|${s.view}`;
+    const dur = this.state.playing ? Math.min(0.6 * SPEEDS[s.speed], 500) : 250;
+    const transitions = { getFillColor: dur, getElevation: dur, getColor: dur };
+    const out = [];
+    if (ba.zpos) {
+      const zones = { length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPolygon: { value: ba.zpos, size: 2 } } };
+      out.push(new SolidPolygonLayer({ id: "zones", data: zones, _normalize: false, positionFormat: "XY", getFillColor: [11, 92, 173, 28], pickable: false }));
+      const rings = { length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPath: { value: ba.zpos, size: 2 } } };
+      out.push(new PathLayer({ id: "zone-lines", data: rings, _pathType: "open", positionFormat: "XY", getColor: [11, 92, 173, 140], getWidth: 1, widthUnits: "pixels", pickable: false }));
+    }
+    const cells = b.mode === "cells";
+    if (ba.rpos && !(cells && h.kind === "scenario")) {
+      const roads = { length: ba.rstart.length - 1, startIndices: ba.rstart, attributes: { getPath: { value: ba.rpos, size: 2 } } };
+      const bySensor = h.kind === "scenario" && !cells;
+      const rs = ba.rsensor;
+      const c = f.colours;
+      out.push(new PathLayer({
+        id: "roads", data: roads, _pathType: "open", positionFormat: "XY", pickable: false, capRounded: true,
+        getColor: bySensor ? (_, { index }) => { const j = rs[index] * 4; return [c[j], c[j + 1], c[j + 2], 200]; } : [90, 90, 90, 200],
+        getWidth: bySensor ? 3 : 2, widthUnits: "pixels", widthMinPixels: bySensor ? 3 : 2,
+        updateTriggers: { getColor: trig }, transitions: bySensor ? { getColor: dur } : undefined,
+      }));
+    }
+    const colour = (_, { index }) => { const j = index * 4; return [f.colours[j], f.colours[j + 1], f.colours[j + 2], f.colours[j + 3]]; };
+    if (cells) {
+      const data = { length: ba.cstart.length - 1, startIndices: ba.cstart, attributes: { getPolygon: { value: ba.cpos, size: 2 } } };
+      const extruded = s.threeD && h.kind === "scenario";
+      out.push(new SolidPolygonLayer({
+        id: "cells", data, _normalize: false, positionFormat: "XY", extruded, pickable: true, autoHighlight: true,
+        getFillColor: colour, getElevation: (_, { index }) => f.heights[index] * b.edge_m * 12,
+        opacity: this.opts.cell ? 0.45 : 0.9, updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
+      }));
+      if (this.opts.cell && h.detail) {
+        const i = b.cell_ids.indexOf(this.opts.cell);
+        if (i >= 0) {
+          const ring = ba.cpos.slice(ba.cstart[i] * 2, ba.cstart[i + 1] * 2);
+          out.push(new PathLayer({ id: "cell-outline", data: [{ p: ring }], getPath: (d) => d.p, positionFormat: "XY", getColor: [0, 0, 0, 255], getWidth: 3, widthUnits: "pixels", pickable: false }));
+        }
+        const d = h.detail;
+        const fd = f.detail;
+        out.push(new ScatterplotLayer({
+          id: "detail", data: { length: d.ids.length, attributes: { getPosition: { value: xyz(this.data, "dpos"), size: 3 } } },
+          getFillColor: (_, { index }) => { const j = index * 4; return [fd.colours[j], fd.colours[j + 1], fd.colours[j + 2], 255]; },
+          getRadius: b.edge_m / 8, radiusMinPixels: 4, radiusMaxPixels: 14, stroked: true, getLineColor: [20, 20, 20, 255],
+          lineWidthMinPixels: 1, pickable: true, autoHighlight: true, updateTriggers: { getFillColor: trig }, transitions,
+        }));
+      }
+    } else {
+      const n = ba.spos.length / 2;
+      const data = { length: n, attributes: { getPosition: { value: xyz(this.base, "spos"), size: 3 } } };
+      const r = b.radius_m;
+      if (h.kind === "scenario" && s.threeD) {
+        out.push(new ColumnLayer({
+          id: "sensors", data, getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
+          radius: r, diskResolution: 12, extruded: true, coverage: 0.9, pickable: true, autoHighlight: true,
+          updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
+        }));
+      } else {
+        out.push(new ScatterplotLayer({
+          id: "sensors", data, getFillColor: colour, getRadius: h.kind === "scenario" ? r : 150, radiusMinPixels: h.kind === "scenario" ? 5 : 3.6,
+          radiusMaxPixels: h.kind === "scenario" ? 16 : 15, stroked: true, getLineColor: [20, 20, 20, 255], lineWidthMinPixels: 1,
+          pickable: true, autoHighlight: true, updateTriggers: { getFillColor: trig }, transitions,
+        }));
+      }
+      const sel = this.opts.selected != null ? b.ids.indexOf(this.opts.selected) : -1;
+      if (sel >= 0) {
+        out.push(new ScatterplotLayer({
+          id: "selected", data: [{ p: [ba.spos[2 * sel], ba.spos[2 * sel + 1]] }], getPosition: (d) => d.p, getRadius: r * 2.2,
+          filled: false, stroked: true, getLineColor: [0, 0, 0, 255], lineWidthMinPixels: 3, pickable: false,
+        }));
+      }
+    }
+    return out;
+  }
+
+  render() {
+    const h = this.data.header;
+    const s = this.state;
+    this.pending = { hour: s.hour, view: s.view, data: h.key };
+    this.root.dataset.hour = String(s.hour);
+    this.root.dataset.view = s.view;
+    this.root.dataset.threeD = String(s.threeD);
+    this.root.dataset.playing = String(s.playing);
+    this.deck.setProps({ layers: this.layers() });
+    this.drawOverlays();
+    UI_STATE.set(this.opts.id, { ...(UI_STATE.get(this.opts.id) || {}), hour: s.hour, view: s.view, threeD: s.threeD, speed: s.speed });
+  }
+
+  drawOverlays() {
+    const h = this.data.header;
+    const s = this.state;
+    if (h.kind === "scenario") {
+      this.clock.replaceChildren(el("span", "xdm-time", {}, h.hours[s.hour]), el("span", "xdm-offset", {}, `+${s.hour} h`));
+      this.clock.style.display = "";
+    } else {
+      this.clock.style.display = "none";
+    }
+    const spec = h.kind === "scenario" ? h.legends[s.view] : h.legend;
+    this.legend.replaceChildren(legendNode(spec, !!this.opts.large));
+    this.note.replaceChildren();
+    if (this.opts.note) this.note.append(el("span", "", {}, this.opts.note));
+    if (this.opts.cell) {
+      const all = el("button", "xdm-btn", { type: "button" }, "Show all areas");
+      all.onclick = () => this.setTrigger("click", { kind: "cell", id: null });
+      this.note.append(all);
+    }
+    this.note.style.display = this.note.childNodes.length ? "" : "none";
+    if (this.slider) this.slider.value = String(s.hour);
+    if (this.playBtn) {
+      this.playBtn.textContent = s.playing ? "⏸ Pause" : "▶ Play";
+      this.playBtn.setAttribute("aria-pressed", String(s.playing));
+    }
+    for (const [v, btn] of Object.entries(this.viewBtns || {})) btn.setAttribute("aria-pressed", String(v === s.view));
+    if (this.btn3d) this.btn3d.setAttribute("aria-pressed", String(s.threeD));
+  }
+
+  buildBar() {
+    const h = this.data.header;
+    const bar = this.bar;
+    bar.replaceChildren();
+    this.slider = null;
+    this.playBtn = null;
+    this.viewBtns = {};
+    this.btn3d = null;
+    if (h.kind === "scenario") {
+      const H = h.hours.length;
+      this.playBtn = el("button", "xdm-btn xdm-play", { type: "button", "aria-label": "Play" });
+      this.playBtn.onclick = () => (this.state.playing ? this.stop(true) : this.play());
+      this.slider = el("input", "xdm-hour", { type: "range", min: "0", max: String(H - 1), step: "1", "aria-label": "Hour" });
+      this.slider.value = String(this.state.hour);
+      this.slider.oninput = () => this.setHour(Number(this.slider.value), false);
+      const speed = el("select", "xdm-speed", { "aria-label": "Speed" });
+      for (const name of Object.keys(SPEEDS)) speed.append(el("option", "", { value: name }, name));
+      speed.value = this.state.speed;
+      speed.onchange = () => {
+        this.state.speed = speed.value;
+        if (this.state.playing) this.play(true);
+      };
+      const views = el("div", "xdm-views", { role: "group", "aria-label": "Map view" });
+      for (const [v, label] of Object.entries(VIEW_NAMES)) {
+        const b = el("button", "xdm-btn", { type: "button", "aria-pressed": "false" }, label);
+        b.onclick = () => {
+          this.state.view = v;
+          this.render();
+        };
+        views.append(b);
+        this.viewBtns[v] = b;
+      }
+      this.btn3d = el("button", "xdm-btn", { type: "button", "aria-pressed": "false" }, "3D");
+      this.btn3d.onclick = () => this.set3D(!this.state.threeD);
+      bar.append(this.playBtn, this.slider, speed, views, this.btn3d);
+    }
+    const fs = el("button", "xdm-btn xdm-fs", { type: "button", title: "Show the map on the whole screen (Esc to leave)" },
+      "Full screen");
+    fs.onclick = () => (document.fullscreenElement ? document.exitFullscreen() : this.root.requestFullscreen?.());
+    bar.append(fs);
+  }
+
+  set3D(on) {
+    this.state.threeD = on;
+    const v = { ...(this.viewState || this.base.header.view), pitch: on ? 45 : 0, transitionDuration: 400 };
+    this.viewState = v;
+    this.deck.setProps({ initialViewState: v });
+    this.render();
+  }
+
+  setHour(hour) {
+    this.state.hour = hour;
+    this.render();
+  }
+
+  play(restart = false) {
+    const H = this.data.header.hours.length;
+    this.stop();
+    if (!restart && this.state.hour >= H - 1) this.state.hour = 0;
+    this.state.playing = true;
+    this.render();
+    this.timer = setInterval(() => {
+      if (this.state.hour >= H - 1) {
+        this.stop(true);
+        return;
+      }
+      this.state.hour += 1;
+      this.render();
+    }, SPEEDS[this.state.speed]);
+  }
+
+  stop(redraw = false) {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.state) this.state.playing = false;
+    if (redraw) this.render();
+  }
+
+  tooltip({ layer, index }) {
+    if (!layer || index < 0) return null;
+    const b = this.base.header;
+    const h = this.data.header;
+    const a = this.data.arrays;
+    const s = this.state;
+    const style = { fontSize: "15px", maxWidth: "360px" };
+    let text = null;
+    if (h.kind === "scenario") {
+      if (layer.id === "sensors") text = sensorTip(b.labels[index], b.ids[index], a, h.hours.length, h.n, s.hour, index, s.view, h.unit);
+      else if (layer.id === "detail") text = sensorTip(h.detail.labels[index], h.detail.ids[index], { qb: a.dqb, qs: a.dqs, qd: a.dqd }, h.hours.length, h.detail.ids.length, s.hour, index, s.view, h.unit);
+      else if (layer.id === "cells") {
+        const v = s.view === "baseline" ? "b" : "s";
+        const k = s.hour * h.n + index;
+        text = cellTip(a, h.hours.length, h.n, s.hour, index, s.view, h.unit, b.cell_counts[index], a[`mn${v}`][k], a[`mx${v}`][k]);
+      }
+    } else if (layer.id === "sensors") {
+      text = `<b>${escape(b.labels[index])}</b><br/>id ${escape(b.ids[index])}<br/>${escape(h.label)}: ${escape(statText(a.values[index], h.share))}`;
+    } else if (layer.id === "cells") {
+      const t = (x) => escape(statText(x, h.share));
+      text = `<b>Area</b><br/>${escape(h.label)}: ${t(a.values[index])} (mean of ${b.cell_counts[index]} sensors; from ${t(a.lo[index])} to ${t(a.hi[index])})`;
+    }
+    return text ? { html: text, style } : null;
+  }
+
+  click({ layer, index }) {
+    if (!layer || index < 0) return;
+    const b = this.base.header;
+    if (layer.id === "sensors") this.setTrigger("click", { kind: "sensor", id: b.ids[index] });
+    else if (layer.id === "detail") this.setTrigger("click", { kind: "sensor", id: this.data.header.detail.ids[index] });
+    else if (layer.id === "cells") this.setTrigger("click", { kind: "cell", id: b.cell_ids[index] });
+  }
+}
+
+function hideCarrier(parent) {
+  const node = parent instanceof ShadowRoot ? parent.host : parent;
+  const box = node.closest && node.closest('[data-testid="stElementContainer"]');
+  if (box) box.style.display = "none";
+}
+
+export default function deckmap(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
+    const payload = unpack(data instanceof Uint8Array ? data : new Uint8Array(data));
+    remember(payload);
+    hideCarrier(parentElement);
+    parentElement.dataset && (parentElement.dataset.payload = payload.header.key);
+    return undefined;
+  }
+  if (!data || typeof data !== "object") return undefined;
+  let view = parentElement.__xdm;
+  if (!view) {
+    view = new MapView(parentElement, setTriggerValue);
+    parentElement.__xdm = view;
+  }
+  view.setTrigger = setTriggerValue;
+  view.update(data).catch((err) => {
+    console.error("deckmap", err);
+    view.root.dataset.error = String(err);
+  });
+  return () => {
+    view.destroy();
+    delete parentElement.__xdm;
+  };
+}
