@@ -17,5 +17,6 @@ pages = [
     st.Page("app_pages/ask.py", title="Ask the city", icon=":material/record_voice_over:"),
     st.Page("app_pages/have_your_say.py", title="Have your say", icon=":material/forum:"),
     st.Page("app_pages/projector.py", title="Projector", icon=":material/co_present:"),
+    st.Page("app_pages/add_city.py", title="Add a city", icon=":material/add_location_alt:"),
 ]
 st.navigation(pages).run()

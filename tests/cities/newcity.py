@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from explorer.cities import load_city
+from explorer.settings import REPO_ROOT
 
-SOURCE = "melbourne"
+SOURCE = REPO_ROOT / "data" / "cities" / "melbourne"  # the bundled folder, whatever EXPLORER_CITIES_DIR says
 
 
 def write_new_city_files(folder: Path, n_sensors: int = 20, days: int = 730, start: str = "2013-02-01",
