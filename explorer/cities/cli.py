@@ -39,6 +39,14 @@ def check(path: Path = typer.Argument(..., help="A city folder (with city.toml) 
                f"{s.index[0]} .. {s.index[-1]}  missing: {float(s.isna().mean().mean()):.1%}")
     layers = ", ".join(r for r in ("zones", "roads", "buildings") if getattr(city, r) is not None) or "none"
     typer.echo(f"  other layers: {layers}")
+    days = city.holidays.holidays_between(s.index[0], s.index[-1])
+    typer.echo(f"  public holidays: {city.holidays.source}; {len(days)} in the history")
+    from explorer.cities.training import estimate_minutes, missing_models
+
+    missing = missing_models(city)
+    typer.echo("  models: " + ("generator and imputer checkpoints present" if not missing else
+                               f"no {' or '.join(missing)} yet: run 'explorer city train {city.slug}' (about "
+                               f"{sum(estimate_minutes(city).values()):.0f} min on 2 cores)"))
     for w in city.warnings:
         typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
 
@@ -83,7 +91,7 @@ def add(
         _fail(exc)
     city = result.city
     typer.echo(f"added {city.name} at {city.folder} ({city.series.shape[1]} sensors, {len(city.series):,} steps "
-               f"every {city.freq})")
+               f"of {city.freq.total_seconds() / 60:g} min)")
     for note in result.notes:
         typer.secho(f"  note: {note}", fg=typer.colors.YELLOW)
     if train:
