@@ -1,11 +1,14 @@
 """Browser-side benchmarks in headless Chromium (Playwright): interaction latency, payload, cold start.
 
-* **interaction**: press the What-if page's map ``Hour`` slider, wait until the time stamp beside the map
-  shows the new hour and the rerun has finished (the map is an ``st.fragment``: the generator is not
-  called); the same press on a trivial one-slider page (``bench/trivial_app.py``) in the same run is the
-  reference. A scenario change (the sidebar ``Start hour``: a full rerun, new samples) is measured too.
-* **payload**: websocket bytes the browser receives per interaction (CDP ``Network.webSocketFrameReceived``,
-  binary frames decoded from base64), per kind of interaction, and for the What-if page's first load.
+* **interaction**: (1) an hour step on the What-if map, in the browser: from the ``input`` event of the map's
+  ``Hour`` control to the first frame drawn with the new hour, the rasteriser's work included (a one-pixel
+  ``readPixels`` after the frame; colour transitions off), with no server rerun (websocket bytes counted);
+  (2) a scenario change (the sidebar ``Start hour``: a full rerun, new samples) from the key press until the
+  map has drawn the new scenario, and until the page is idle. The reference is the same key press on a
+  trivial one-slider page (``bench/trivial_app.py``) in the same run, until its text changes and it is idle.
+* **payload**: websocket bytes the browser receives (CDP ``Network.webSocketFrameReceived``, binary frames
+  decoded from base64) per hour step, per scenario change, and for the What-if page's first load (which
+  carries the city's layers).
 * **cold start**: a fresh server started as the README does (``explorer app``) until the default page shows
   its map and is idle, against a fresh ``python -c "import torch, streamlit"``, alternated so both see the
   same machine load; also a plain ``streamlit run app.py`` and a one-map page, for comparison.
@@ -33,10 +36,12 @@ from explorer.bench.common import (
 )
 
 STATUS_IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
-MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+MAP = '[data-testid="explorerDeckMap"]'
+MAP_READY = f'{MAP}[data-ready="true"], [data-testid="stDeckGlJsonChart"] canvas'  # ours, or pydeck's chart
 TARGET_INTERACTION = 1.5
+TARGET_HOUR_STEP_MS = 100.0
 TARGET_COLDSTART = 1.5
-TARGET_PAYLOAD_BYTES = 1_000_000
+TARGET_PAYLOAD_BYTES = 300_000
 
 
 class FrameCounter:
@@ -102,12 +107,71 @@ def press_slider(page: Any, slider_name: str, state_js: str, repeats: int,
 
 
 def wait_ready(page: Any, timeout_ms: int = 180_000) -> None:
-    page.wait_for_selector(MAP_CANVAS, timeout=timeout_ms)
+    page.wait_for_selector(MAP_READY, timeout=timeout_ms)
     page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
 
 
+HOUR_STEP_JS = """async ([sel, hour]) => {
+    const m = document.querySelector(sel), input = m.querySelector('input[aria-label="Hour"]');
+    const t0 = performance.now();
+    input.value = String(hour);
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    const log = window.__deckmap.log;
+    for (;;) {
+        const hit = log.find(r => r.id === 'sc_map' && r.hour === hour && r.t >= t0);
+        if (hit) return hit.t - t0;
+        await new Promise(r => setTimeout(r, 2));
+    }
+}"""
+RENDERED_DATA = f"() => document.querySelector('{MAP}').dataset.renderedData"
+
+
+def hour_steps(page: Any, repeats: int, frames: FrameCounter) -> tuple[list[float], list[int]]:
+    """Hour steps on the What-if map in the browser: ms from the control's input event to the first frame drawn
+    with that hour (rasteriser included), and the websocket bytes received meanwhile (0: no rerun)."""
+    page.evaluate("() => { window.__deckmap.sync = true; window.__deckmap.noTransitions = true; }")
+    hours = int(page.evaluate(f"() => document.querySelector('{MAP}').querySelector('input[aria-label=\"Hour\"]').max"))
+    times, sizes = [], []
+    hour = 0
+    for i in range(repeats):
+        hour = (hour + 1) % (hours + 1) if i else 0
+        page.wait_for_timeout(200)
+        frames.take()
+        times.append(page.evaluate(HOUR_STEP_JS, [MAP, hour]))
+        page.wait_for_timeout(300)  # anything the server might send would arrive now
+        sizes.append(frames.take())
+    page.evaluate("() => { window.__deckmap.sync = false; window.__deckmap.noTransitions = false; }")
+    return times, sizes
+
+
+def scenario_changes(page: Any, repeats: int, frames: FrameCounter) -> tuple[list[float], list[float], list[int]]:
+    """Sidebar ``Start hour`` steps (a full rerun, new samples): ms from the key press until the map has drawn
+    the new scenario, and until the page is idle; websocket bytes per change."""
+    slider = page.get_by_role("slider", name=re.compile("^Start hour( |$)")).last
+    to_map, to_idle, sizes = [], [], []
+    key = "ArrowLeft"
+    for _ in range(repeats):
+        value, lo, hi = slider.evaluate("e => [e.value, e.min, e.max]")
+        key = "ArrowLeft" if value == hi else "ArrowRight" if value == lo else key
+        slider.focus()
+        page.wait_for_timeout(300)
+        before = page.evaluate(RENDERED_DATA)
+        frames.take()
+        t0 = page.evaluate("() => performance.now()")
+        page.keyboard.press(key)
+        page.wait_for_function(f"(b) => ({RENDERED_DATA})() !== b", arg=before, timeout=120_000)
+        drawn = page.evaluate("([k, t0]) => window.__deckmap.log.find(r => r.data === k && r.t >= t0).t",
+                              [page.evaluate(RENDERED_DATA), t0])
+        page.wait_for_function(STATUS_IDLE, timeout=120_000)
+        to_idle.append(page.evaluate("() => performance.now()") - t0)
+        to_map.append(drawn - t0)
+        page.wait_for_timeout(400)
+        sizes.append(frames.take())
+    return to_map, to_idle, sizes
+
+
 def interaction_and_payload(repeats: int = 15, city: str = "los-angeles") -> dict[str, Any]:
-    """Interaction latency (app vs trivial page, same run) and websocket bytes per interaction."""
+    """Hour steps in the browser and scenario changes (app) against a trivial page, same run; websocket bytes."""
     sync_playwright = chromium()
     trivial_script, app_script = checkout_file("bench/trivial_app.py"), checkout_file("app.py")
     with streamlit_server(trivial_script) as (_, trivial_url), streamlit_server(app_script) as (_, app_url):
@@ -126,27 +190,24 @@ def interaction_and_payload(repeats: int = 15, city: str = "los-angeles") -> dic
                 first_load_ms = 1000 * (time.perf_counter() - t0)
                 page.wait_for_timeout(1500)
                 first_load_bytes = frames.take()
-                hour_ms, hour_bytes, hour_new = press_slider(page, "Hour", STAMP_JS, repeats, frames)
-                scen_ms, scen_bytes, _ = press_slider(page, "Start hour", STAMP_JS, max(2, repeats // 2), frames)
+                hour_ms, hour_bytes = hour_steps(page, repeats, frames)
+                scen_map, scen_idle, scen_bytes = scenario_changes(page, max(2, repeats // 2), frames)
             finally:
                 browser.close()
-    t, a, s = dist(trivial), dist(hour_ms), dist(scen_ms)
+    t, h, sm, si = dist(trivial), dist(hour_ms), dist(scen_map), dist(scen_idle)
     hb, sb = dist(hour_bytes), dist(scen_bytes)
-    new = [b for b, f in zip(hour_bytes, hour_new, strict=True) if f] or hour_bytes
-    again = [b for b, f in zip(hour_bytes, hour_new, strict=True) if not f]
     return {
         "interaction": {
-            "city": city, "trivial_page_ms": t, "whatif_map_hour_ms": a, "whatif_scenario_change_ms": s,
-            "ratio_median": ratio(a["median"], t["median"]), "ratio_p95": ratio(a["p95"], t["p95"]),
-            "scenario_change_ratio_median": ratio(s["median"], t["median"]), "target_ratio": TARGET_INTERACTION,
+            "city": city, "trivial_page_ms": t, "whatif_hour_step_ms": h, "whatif_scenario_to_map_ms": sm,
+            "whatif_scenario_to_idle_ms": si, "hour_step_target_ms": TARGET_HOUR_STEP_MS,
+            "hour_step_ratio_median": ratio(h["median"], t["median"]), "hour_step_ratio_p95": ratio(h["p95"], t["p95"]),
+            "ratio_median": ratio(sm["median"], t["median"]), "ratio_p95": ratio(sm["p95"], t["p95"]),
+            "scenario_idle_ratio_median": ratio(si["median"], t["median"]), "target_ratio": TARGET_INTERACTION,
             "first_load_ms": first_load_ms,
         },
         "payload": {
-            "city": city, "map_hour_bytes": hb, "map_new_hour_bytes": dist(new),
-            "map_revisited_hour_bytes": dist(again) if again else None, "scenario_change_bytes": sb,
-            "first_load_bytes": first_load_bytes,
-            "ratio_max_to_target": ratio(max(hb["max"], sb["max"]), TARGET_PAYLOAD_BYTES),
-            "target_bytes": TARGET_PAYLOAD_BYTES,
+            "city": city, "hour_step_bytes": hb, "scenario_change_bytes": sb, "first_load_bytes": first_load_bytes,
+            "ratio_max_to_target": ratio(sb["max"], TARGET_PAYLOAD_BYTES), "target_bytes": TARGET_PAYLOAD_BYTES,
         },
     }  # fmt: skip
 

@@ -48,29 +48,39 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, str]]:
                      f"{b['ms']['median']:.0f} ms median, {b['ms']['p95']:.0f} ms p95",
                      _verdict(b["ms"]["median"], b["budget_ms"])))
     i = res.get("interaction", {})
+    if "whatif_hour_step_ms" in i:
+        h = i["whatif_hour_step_ms"]
+        goal = f"<= {i['hour_step_target_ms']:.0f} ms"
+        rows.append((f"hour step in the browser (control to redrawn canvas, no rerun) {goal}",
+                     f"{h['median']:.0f} ms median, {h['p95']:.0f} ms p95 ({i['hour_step_ratio_median']:.2f}x the "
+                     "trivial page's rerun)", _verdict(h["p95"], i["hour_step_target_ms"])))
     if "ratio_median" in i:
-        rows.append(("interaction: map update <= 1.5x a trivial page (median)", f"{i['ratio_median']:.2f}x",
-                     _verdict(i["ratio_median"], i["target_ratio"])))
+        rows.append(("interaction: scenario slider change to updated map <= 1.5x a trivial page (median)",
+                     f"{i['ratio_median']:.2f}x", _verdict(i["ratio_median"], i["target_ratio"])))
         rows.append(("interaction: same, p95", f"{i['ratio_p95']:.2f}x", _verdict(i["ratio_p95"], i["target_ratio"])))
     c = res.get("coldstart", {})
     if "ratio_median" in c:
         rows.append(("cold start: first page <= 1.5x `import torch, streamlit`", f"{c['ratio_median']:.2f}x",
                      _verdict(c["ratio_median"], c["target_ratio"])))
     p = res.get("payload", {})
-    if "map_new_hour_bytes" in p:
-        worst = max(p["map_new_hour_bytes"]["max"], p["scenario_change_bytes"]["max"])
-        rows.append(("payload: <= 1 MB per interaction (default city)", f"{_kb(worst)} at most",
+    if "hour_step_bytes" in p:
+        worst = p["scenario_change_bytes"]["max"]
+        rows.append((f"payload: <= {_kb(p['target_bytes'])} per scenario change ({p['city']})", f"{_kb(worst)} at most",
                      _verdict(worst, p["target_bytes"])))
+        rows.append(("payload: nothing per hour step (no rerun)", f"{_kb(p['hour_step_bytes']['max'])} at most",
+                     _verdict(p["hour_step_bytes"]["max"], 0.0)))
     k = res.get("concurrency", {})
     if "ratio_p95" in k:
         n = k["concurrent"]["sessions"]
-        rows.append((f"concurrency: p95 with {n} sessions <= 2x one session (slider changes every 0.5-2 s)",
-                     f"{k['ratio_p95']:.2f}x", _verdict(k["ratio_p95"], k["target_ratio"])))
+        target = k["target_ratio"]
+        rows.append((f"concurrency: p95 with {n} sessions <= {target:g}x one session (slider changes every 0.5-2 s)",
+                     f"{k['ratio_p95']:.2f}x", _verdict(k["ratio_p95"], target)))
         if k.get("workshop_pace"):
             w = k["workshop_pace"]
-            rows.append((f"concurrency: same, {n} sessions at a workshop's pace (a change every "
-                         f"{w['think_s'][0]:g}-{w['think_s'][1]:g} s)", f"{w['ratio_p95']:.2f}x",
-                         _verdict(w["ratio_p95"], k["target_ratio"])))
+            wt = k.get("workshop_target_ratio", target)
+            rows.append((f"concurrency: {n} sessions at a workshop's pace (a change every "
+                         f"{w['think_s'][0]:g}-{w['think_s'][1]:g} s) <= {wt:g}x", f"{w['ratio_p95']:.2f}x",
+                         _verdict(w["ratio_p95"], wt)))
     return rows
 
 
@@ -99,14 +109,23 @@ def _generation(g: dict[str, Any]) -> list[str]:
 
 
 def _interaction(i: dict[str, Any]) -> list[str]:
-    t, a, s = i["trivial_page_ms"], i["whatif_map_hour_ms"], i["whatif_scenario_change_ms"]
-    return ["### Interaction (headless Chromium, SwiftShader WebGL; key press to new page state and idle)", "",
-            "| page | presses | median ms | p95 ms | median vs trivial | p95 vs trivial |", "|---|---|---|---|---|---|",
-            f"| trivial one-slider page | {t['n']} | {t['median']:.0f} | {t['p95']:.0f} | 1.00x | 1.00x |",
-            f"| What-if map, Hour slider (fragment) | {a['n']} | {a['median']:.0f} | {a['p95']:.0f} | "
-            f"**{i['ratio_median']:.2f}x** | **{i['ratio_p95']:.2f}x** |",
-            f"| What-if, Start hour (full rerun, new samples) | {s['n']} | {s['median']:.0f} | {s['p95']:.0f} | "
-            f"{i['scenario_change_ratio_median']:.2f}x | {_f(s['p95'] / t['p95'], '.2f')}x |",
+    if "whatif_hour_step_ms" not in i:  # a run of the older benchmark, kept from an earlier run
+        return ["### Interaction", "", "Measured by an older version of the benchmark; see the JSON below.", ""]
+    t, h, sm, si = i["trivial_page_ms"], i["whatif_hour_step_ms"], i["whatif_scenario_to_map_ms"], \
+        i["whatif_scenario_to_idle_ms"]
+
+    def row(name: str, d: dict[str, Any], bold: bool = False) -> str:
+        a, b = f"{d['median'] / t['median']:.2f}x", f"{d['p95'] / t['p95']:.2f}x"
+        if bold:
+            a, b = f"**{a}**", f"**{b}**"
+        return f"| {name} | {d['n']} | {d['median']:.0f} | {d['p95']:.0f} | {a} | {b} |"
+
+    return ["### Interaction (headless Chromium, SwiftShader WebGL)", "",
+            "| what | n | median ms | p95 ms | median vs trivial | p95 vs trivial |", "|---|---|---|---|---|---|",
+            row("trivial one-slider page: key press to new text, idle (a rerun)", t),
+            row("What-if map hour step: control to redrawn canvas, in the browser (no rerun)", h, bold=True),
+            row("What-if Start hour (full rerun, new samples): key press to the map drawn", sm, bold=True),
+            row("&nbsp;&nbsp;same, to the page idle (charts, metrics)", si),
             "", f"First What-if load in that server (city, model, first samples): {i['first_load_ms']:,.0f} ms.", ""]
 
 
@@ -138,12 +157,14 @@ def _coldstart(c: dict[str, Any]) -> list[str]:
 
 
 def _payload(p: dict[str, Any]) -> list[str]:
-    rows = [("What-if map, new hour", p["map_new_hour_bytes"]), ("What-if map, revisited hour",
-            p.get("map_revisited_hour_bytes")), ("What-if scenario change (Start hour)", p["scenario_change_bytes"])]
+    if "hour_step_bytes" not in p:
+        return ["### Payload", "", "Measured by an older version of the benchmark; see the JSON below.", ""]
+    rows = [("What-if map hour step (in the browser)", p["hour_step_bytes"]),
+            ("What-if scenario change (Start hour)", p["scenario_change_bytes"])]
     out = [f"### Payload (websocket bytes received by the browser, {p['city']}, CDP frames)", "",
            "| interaction | n | median | max |", "|---|---|---|---|"]
     out += [f"| {name} | {d['n']} | {_kb(d['median'])} | {_kb(d['max'])} |" for name, d in rows if d]
-    out += [f"| first What-if page load | 1 | {_kb(p['first_load_bytes'])} | |", ""]
+    out += [f"| first What-if page load (the city's layers included) | 1 | {_kb(p['first_load_bytes'])} | |", ""]
     return out
 
 

@@ -7,7 +7,7 @@
 // with no server rerun. Clicks go back to Python as trigger values ("click").
 
 import { Deck, FlyToInterpolator } from "@deck.gl/core";
-import { ColumnLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
+import { ColumnLayer, LineLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
 import { cellTip, escape, scenarioFrame, sensorTip, statFrame, statText } from "./frames.js";
 import { remember, unpack, whenStored } from "./payload.js";
 import { CSS } from "./style.js";
@@ -15,7 +15,10 @@ import { CSS } from "./style.js";
 const SPEEDS = { "0.5×": 1600, "1×": 800, "2×": 400, "4×": 200 };
 const VIEW_NAMES = { baseline: "Baseline", scenario: "Scenario", difference: "Difference" };
 const UI_STATE = new Map(); // per map key: hour, view, 3D, speed, camera (kept while the page lives)
-const STATS = (window.__deckmap = window.__deckmap || { renders: 0, log: [], sync: false });
+// Counters for tests and benchmarks: renders and a log of the first frame drawn after each change; `sync`
+// makes that frame's time include the rasteriser's work, `noTransitions` draws each hour at once, `capture`
+// hashes every frame's pixels (tests).
+const STATS = (window.__deckmap = window.__deckmap || { renders: 0, log: [], frames: [], sync: false });
 
 function injectStyle() {
   if (document.getElementById("xdm-style")) return;
@@ -74,6 +77,35 @@ function xyz(payload, name) {
   return payload.arrays[key];
 }
 
+/**
+ * Paths (flat lon/lat, start indices) as line segments: (x, y, 0) source and target triples and each segment's
+ * path. Software WebGL draws a LineLayer several times faster than a PathLayer (whose joints are computed per
+ * vertex), and every frame redraws every layer.
+ */
+function segments(payload, pos, start) {
+  const key = `${pos}-segments`;
+  if (!payload.arrays[key]) {
+    const p = payload.arrays[pos];
+    const st = payload.arrays[start];
+    const n = st[st.length - 1] - (st.length - 1);
+    const src = new Float32Array(n * 3);
+    const dst = new Float32Array(n * 3);
+    const path = new Uint32Array(n);
+    let k = 0;
+    for (let i = 0; i < st.length - 1; i++) {
+      for (let v = st[i]; v < st[i + 1] - 1; v++, k++) {
+        src[3 * k] = p[2 * v];
+        src[3 * k + 1] = p[2 * v + 1];
+        dst[3 * k] = p[2 * v + 2];
+        dst[3 * k + 1] = p[2 * v + 3];
+        path[k] = i;
+      }
+    }
+    payload.arrays[key] = { length: n, path, attributes: { getSourcePosition: { value: src, size: 3 }, getTargetPosition: { value: dst, size: 3 } } };
+  }
+  return payload.arrays[key];
+}
+
 class MapView {
   constructor(parent, setTrigger) {
     injectStyle();
@@ -85,7 +117,9 @@ class MapView {
     this.note = el("div", "xdm-note");
     this.bar = el("div", "xdm-bar");
     this.stage = el("div", "xdm-stage");
-    this.stage.append(this.mapDiv, this.clock, this.legend, this.note);
+    this.tip = el("div", "xdm-tip", { role: "tooltip" });
+    this.tip.style.display = "none";
+    this.stage.append(this.mapDiv, this.clock, this.legend, this.note, this.tip);
     this.root.append(this.stage, this.bar);
     parent.appendChild(this.root);
     this.resize = new ResizeObserver(() => this.root.classList.toggle("xdm-narrow", this.root.clientWidth < 640));
@@ -156,8 +190,8 @@ class MapView {
           const s = UI_STATE.get(this.opts.id) || {};
           UI_STATE.set(this.opts.id, { ...s, camera: viewState, base: this.base.header.key });
         },
-        getTooltip: (info) => this.tooltip(info),
-        onClick: (info) => this.click(info),
+        onHover: (info) => this.hover(info),
+        onClick: (info) => this.click(this.pick(info.x, info.y)),
         onAfterRender: () => this.afterRender(),
         useDevicePixels: true,
       });
@@ -168,11 +202,13 @@ class MapView {
   }
 
   afterRender() {
+    const gl = this.deck && this.deck.device && this.deck.device.gl;
+    if (STATS.capture && gl) this.fingerprint(gl);
     if (!this.pending) return;
     const p = this.pending;
     this.pending = null;
-    if (STATS.sync && this.deck && this.deck.device && this.deck.device.gl) {
-      const gl = this.deck.device.gl; // wait until the software rasteriser has really drawn the frame
+    if (STATS.sync && gl) {
+      // wait until the software rasteriser has really drawn the frame (a benchmark's stopwatch)
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
     }
     const t = performance.now();
@@ -183,6 +219,24 @@ class MapView {
     this.root.dataset.renderedView = p.view;
     this.root.dataset.renderedData = p.data;
     this.root.dataset.ready = "true";
+  }
+
+  /** Tests only (window.__deckmap.capture = true): a hash of every frame's pixels, read from the canvas. */
+  fingerprint(gl) {
+    const w = gl.drawingBufferWidth;
+    const h = gl.drawingBufferHeight;
+    if (!this.capBuf || this.capBuf.length !== w * h * 4) this.capBuf = new Uint8Array(w * h * 4);
+    const buf = this.capBuf;
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, buf);
+    let fp = 2166136261;
+    let drawn = 0;
+    for (let i = 0; i < buf.length; i += 12) {
+      fp = Math.imul(fp ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)), 16777619) >>> 0;
+      drawn += buf[i + 3] > 0 ? 1 : 0;
+    }
+    STATS.frames = STATS.frames || [];
+    STATS.frames.push({ id: this.opts.id, hour: this.state.hour, view: this.state.view, fp, drawn: drawn / (buf.length / 12) });
+    if (STATS.frames.length > 5000) STATS.frames.splice(0, STATS.frames.length - 5000);
   }
 
   frame(hour, view) {
@@ -214,26 +268,25 @@ class MapView {
     const s = this.state;
     const f = this.frame(s.hour, s.view);
     const trig = `${h.key}|${s.hour}|${s.view}`;
-    const dur = this.state.playing ? Math.min(0.6 * SPEEDS[s.speed], 500) : 250;
+    const dur = STATS.noTransitions ? 0 : this.state.playing ? Math.min(0.6 * SPEEDS[s.speed], 500) : 250;
     const transitions = { getFillColor: dur, getElevation: dur, getColor: dur };
     const out = [];
     if (ba.zpos) {
       const zones = { length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPolygon: { value: ba.zpos, size: 2 } } };
       out.push(new SolidPolygonLayer({ id: "zones", data: zones, _normalize: false, positionFormat: "XY", getFillColor: [11, 92, 173, 28], pickable: false }));
-      const rings = { length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPath: { value: ba.zpos, size: 2 } } };
-      out.push(new PathLayer({ id: "zone-lines", data: rings, _pathType: "open", positionFormat: "XY", getColor: [11, 92, 173, 140], getWidth: 1, widthUnits: "pixels", pickable: false }));
+      out.push(new LineLayer({ id: "zone-lines", data: segments(this.base, "zpos", "zstart"), getColor: [11, 92, 173, 140], getWidth: 1, pickable: false }));
     }
     const cells = b.mode === "cells";
     if (ba.rpos && !(cells && h.kind === "scenario")) {
-      const roads = { length: ba.rstart.length - 1, startIndices: ba.rstart, attributes: { getPath: { value: ba.rpos, size: 2 } } };
+      const roads = segments(this.base, "rpos", "rstart");
       const bySensor = h.kind === "scenario" && !cells;
       const rs = ba.rsensor;
+      const seg = roads.path;
       const c = f.colours;
-      out.push(new PathLayer({
-        id: "roads", data: roads, _pathType: "open", positionFormat: "XY", pickable: false, capRounded: true,
-        getColor: bySensor ? (_, { index }) => { const j = rs[index] * 4; return [c[j], c[j + 1], c[j + 2], 200]; } : [90, 90, 90, 200],
-        getWidth: bySensor ? 3 : 2, widthUnits: "pixels", widthMinPixels: bySensor ? 3 : 2,
-        updateTriggers: { getColor: trig }, transitions: bySensor ? { getColor: dur } : undefined,
+      out.push(new LineLayer({
+        id: "roads", data: roads, pickable: false,
+        getColor: bySensor ? (_, { index }) => { const j = rs[seg[index]] * 4; return [c[j], c[j + 1], c[j + 2], 200]; } : [90, 90, 90, 200],
+        getWidth: bySensor ? 3 : 2, updateTriggers: { getColor: trig }, transitions: bySensor ? { getColor: dur } : undefined,
       }));
     }
     const colour = (_, { index }) => { const j = index * 4; return [f.colours[j], f.colours[j + 1], f.colours[j + 2], f.colours[j + 3]]; };
@@ -241,7 +294,7 @@ class MapView {
       const data = { length: ba.cstart.length - 1, startIndices: ba.cstart, attributes: { getPolygon: { value: ba.cpos, size: 2 } } };
       const extruded = s.threeD && h.kind === "scenario";
       out.push(new SolidPolygonLayer({
-        id: "cells", data, _normalize: false, positionFormat: "XY", extruded, pickable: true, autoHighlight: true,
+        id: "cells", data, _normalize: false, positionFormat: "XY", extruded, pickable: false,
         getFillColor: colour, getElevation: (_, { index }) => f.heights[index] * b.edge_m * 12,
         opacity: this.opts.cell ? 0.45 : 0.9, updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
       }));
@@ -257,7 +310,7 @@ class MapView {
           id: "detail", data: { length: d.ids.length, attributes: { getPosition: { value: xyz(this.data, "dpos"), size: 3 } } },
           getFillColor: (_, { index }) => { const j = index * 4; return [fd.colours[j], fd.colours[j + 1], fd.colours[j + 2], 255]; },
           getRadius: b.edge_m / 8, radiusMinPixels: 4, radiusMaxPixels: 14, stroked: true, getLineColor: [20, 20, 20, 255],
-          lineWidthMinPixels: 1, pickable: true, autoHighlight: true, updateTriggers: { getFillColor: trig }, transitions,
+          lineWidthMinPixels: 1, pickable: false, updateTriggers: { getFillColor: trig }, transitions,
         }));
       }
     } else {
@@ -267,14 +320,14 @@ class MapView {
       if (h.kind === "scenario" && s.threeD) {
         out.push(new ColumnLayer({
           id: "sensors", data, getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
-          radius: r, diskResolution: 12, extruded: true, coverage: 0.9, pickable: true, autoHighlight: true,
+          radius: r, diskResolution: 12, extruded: true, coverage: 0.9, pickable: false,
           updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
         }));
       } else {
         out.push(new ScatterplotLayer({
           id: "sensors", data, getFillColor: colour, getRadius: h.kind === "scenario" ? r : 150, radiusMinPixels: h.kind === "scenario" ? 5 : 3.6,
           radiusMaxPixels: h.kind === "scenario" ? 16 : 15, stroked: true, getLineColor: [20, 20, 20, 255], lineWidthMinPixels: 1,
-          pickable: true, autoHighlight: true, updateTriggers: { getFillColor: trig }, transitions,
+          pickable: false, updateTriggers: { getFillColor: trig }, transitions,
         }));
       }
       const sel = this.opts.selected != null ? b.ids.indexOf(this.opts.selected) : -1;
@@ -405,6 +458,75 @@ class MapView {
     this.timer = null;
     if (this.state) this.state.playing = false;
     if (redraw) this.render();
+  }
+
+  /**
+   * What is under the pointer, found on the CPU: the nearest drawn point (sensor, or a selected area's sensor)
+   * within 14 px, else the h3 area whose centre is nearest within its own size. (deck.gl's GPU picking returned
+   * nothing under SwiftShader with deck.gl 9.4; a few thousand projections per pointer move cost well under 1 ms.)
+   */
+  pick(x, y) {
+    if (!this.deck || x == null || x < 0) return { layer: null, index: -1 };
+    const vp = this.deck.getViewports()[0];
+    if (!vp) return { layer: null, index: -1 };
+    const nearest = (pos, limit) => {
+      let best = -1;
+      let bestD = limit;
+      for (let k = 0; k < pos.length / 2; k++) {
+        const [px, py] = vp.project([pos[2 * k], pos[2 * k + 1]]);
+        const d = Math.hypot(px - x, py - y);
+        if (d < bestD) {
+          best = k;
+          bestD = d;
+        }
+      }
+      return best;
+    };
+    const ba = this.base.arrays;
+    if (this.data.arrays.dpos) {
+      const k = nearest(this.data.arrays.dpos, 14);
+      if (k >= 0) return { layer: { id: "detail" }, index: k };
+    }
+    if (ba.spos) {
+      const k = nearest(ba.spos, 14);
+      return k >= 0 ? { layer: { id: "sensors" }, index: k } : { layer: null, index: -1 };
+    }
+    if (ba.cpos) {
+      if (!ba.ccentre) {
+        const st = ba.cstart;
+        const c = new Float32Array((st.length - 1) * 2);
+        for (let i = 0; i < st.length - 1; i++) {
+          let sx = 0;
+          let sy = 0;
+          for (let v = st[i]; v < st[i + 1] - 1; v++) {
+            sx += ba.cpos[2 * v];
+            sy += ba.cpos[2 * v + 1];
+          }
+          const n = st[i + 1] - 1 - st[i];
+          c[2 * i] = sx / n;
+          c[2 * i + 1] = sy / n;
+        }
+        ba.ccentre = c;
+      }
+      const [cx, cy] = vp.project([ba.ccentre[0], ba.ccentre[1]]);
+      const [vx, vy] = vp.project([ba.cpos[0], ba.cpos[1]]);
+      const k = nearest(ba.ccentre, Math.max(Math.hypot(vx - cx, vy - cy), 4));
+      if (k >= 0) return { layer: { id: "cells" }, index: k };
+    }
+    return { layer: null, index: -1 };
+  }
+
+  hover(info) {
+    const text = this.tooltip(this.pick(info.x, info.y));
+    if (!text) {
+      this.tip.style.display = "none";
+      return;
+    }
+    this.tip.innerHTML = text.html; // built from escaped parts only (frames.js escape)
+    this.tip.style.display = "";
+    const w = this.stage.clientWidth;
+    this.tip.style.left = `${Math.min(info.x + 14, Math.max(w - 370, 0))}px`;
+    this.tip.style.top = `${info.y + 14}px`;
   }
 
   tooltip({ layer, index }) {

@@ -10,6 +10,8 @@ export const CSS = `
 .xdm-clock .xdm-offset { font-size: 15px; font-weight: 400; margin-left: 8px; color: #333; }
 .xdm-legend { position: absolute; top: 10px; right: 10px; width: 250px; background: rgba(255,255,255,0.92);
   border: 1px solid #999; border-radius: 6px; padding: 6px 8px; font-size: 14px; z-index: 2; }
+.xdm-tip { position: absolute; z-index: 3; max-width: 360px; padding: 8px 10px; background: rgba(20,20,20,0.92);
+  color: #fff; border-radius: 4px; font-size: 15px; pointer-events: none; line-height: 1.35; }
 .xdm-legend-bar { height: 14px; border: 1px solid #333; border-radius: 2px; margin: 4px 0 2px 0; }
 .xdm-legend-ends { display: flex; justify-content: space-between; }
 .xdm-legend-none { margin: 4px 0; font-weight: 600; }
