@@ -7,6 +7,7 @@ scenario) go through the generator in one forward pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -340,10 +341,10 @@ def _event_checks(res: ScenarioResult, bundle: GeneratorBundle) -> list[dict[str
 
 def _day(bundle: GeneratorBundle, scenario: Scenario) -> tuple[int, bool, bool, pd.Timestamp]:
     dc = scenario.day
-    slug = bundle.view.slug
+    view = bundle.view
     if dc.date is not None:
-        hol = dc.holiday or is_holiday(slug, dc.date)
-        nxt = is_holiday(slug, dc.date + pd.Timedelta(days=1))
+        hol = dc.holiday or is_holiday(view, dc.date)
+        nxt = is_holiday(view, dc.date + dt.timedelta(days=1))
         start = pd.Timestamp(dc.date)
     else:
         hol, nxt = dc.holiday, False

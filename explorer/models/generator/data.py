@@ -22,31 +22,15 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from explorer.cities.calendar import HolidayCalendar
+
 Domain = Literal["speed", "counts"]
 R_CLIP = 16.0
 SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
 
-# Public holidays inside the bundled periods (holiday flag from a calendar date).
-HOLIDAYS: dict[str, set[dt.date]] = {
-    "los-angeles": {dt.date(2012, 5, 28)},  # Memorial Day
-    "melbourne": {
-        dt.date(*d)
-        for d in [
-            (2012, 1, 2), (2012, 1, 26), (2012, 3, 12), (2012, 4, 6), (2012, 4, 7), (2012, 4, 9),
-            (2012, 4, 25), (2012, 6, 11), (2012, 11, 6), (2012, 12, 25), (2012, 12, 26),
-            (2013, 1, 1), (2013, 1, 28), (2013, 3, 11), (2013, 3, 29), (2013, 3, 30), (2013, 4, 1),
-            (2013, 4, 25), (2013, 6, 10), (2013, 11, 5), (2013, 12, 25), (2013, 12, 26),
-            (2014, 1, 1), (2014, 1, 27), (2014, 3, 10), (2014, 4, 18), (2014, 4, 19), (2014, 4, 21),
-            (2014, 4, 25), (2014, 6, 9), (2014, 11, 4), (2014, 12, 25), (2014, 12, 26),
-            (2015, 1, 1), (2015, 1, 26),
-        ]
-    },
-}  # fmt: skip
-
-
-def is_holiday(slug: str, day: dt.date) -> bool:
-    """Whether ``day`` is a public holiday in the bundled calendar of city ``slug``."""
-    return day in HOLIDAYS.get(slug, set())
+def is_holiday(view: CityView, day: dt.date) -> bool:
+    """Whether ``day`` is a public holiday of the city (its calendar: ``city.toml``'s ``[calendar]``)."""
+    return view.holidays.is_holiday(day)
 
 
 def day_type(dow: int | np.ndarray, holiday: bool | np.ndarray) -> np.ndarray:
@@ -72,10 +56,11 @@ class CityView:
     unit: str
     zones: Any = None  # GeoDataFrame with zone_id, geometry, or None
     city: Any = field(default=None, repr=False)  # the original city object (for checkpoints)
+    holidays: HolidayCalendar = field(default_factory=HolidayCalendar, repr=False)  # public holidays
 
 
 def city_domain(city: Any) -> Domain:
-    """'speed' or 'counts' from the manifest (unit / value name), falling back to the slug."""
+    """'speed' or 'counts' from the manifest (domain, unit, value name)."""
     texts: list[str] = []
     man = getattr(city, "manifest", None)
     ser = getattr(man, "series", None)
@@ -84,7 +69,7 @@ def city_domain(city: Any) -> Domain:
         if v is not None:
             texts.append(str(v).lower())
     text = " ".join(texts) + " " + str(getattr(city, "slug", ""))
-    if any(k in text for k in ("speed", "mph", "km/h", "kph", "los-angeles")):
+    if any(k in text for k in ("speed", "mph", "km/h", "kph")):
         return "speed"
     return "counts"
 
@@ -114,6 +99,7 @@ def as_view(city: Any) -> CityView:
         ),
         zones=getattr(city, "zones", None),
         city=city,
+        holidays=getattr(city, "holidays", None) or HolidayCalendar(),
     )
 
 
@@ -230,7 +216,7 @@ def prepare(city: Any, splits: tuple[float, float, float] = SPLIT) -> Prepared:
     y = forward(h.to_numpy(np.float32)[: days * 24], view.domain).reshape(days, 24, -1)
     dates = [d.date() for d in h.index[::24][:days]]
     dow = np.array([d.weekday() for d in dates])
-    hol = np.array([is_holiday(view.slug, d) for d in dates])
+    hol = view.holidays.flags(dates)
     dtype = day_type(dow, hol)
     n_tr, n_va = int(round(days * splits[0])), int(round(days * splits[1]))
     idx = np.arange(days)

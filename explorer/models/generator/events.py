@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from explorer.cities.calendar import HolidayCalendar
 from explorer.models.generator.data import (
     Domain,
     Prepared,
@@ -24,7 +25,6 @@ from explorer.models.generator.data import (
     forward,
     hourly,
     inverse,
-    is_holiday,
     profile,
 )
 
@@ -94,7 +94,7 @@ def _table(
 def detect_surges(
     series: pd.DataFrame,
     domain: Domain,
-    slug: str = "",
+    holidays: HolidayCalendar | None = None,
     z: float = DEFAULT_Z,
     min_rel: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -108,7 +108,8 @@ def detect_surges(
     h = h.iloc[: days * 24]
     y = forward(h.to_numpy(np.float32), domain).reshape(days, 24, -1)
     dates = h.index[::24]
-    dtype = day_type(dates.day_of_week.to_numpy(), np.array([is_holiday(slug, d.date()) for d in dates]))
+    hol = (holidays or HolidayCalendar()).flags(dates)
+    dtype = day_type(dates.day_of_week.to_numpy(), hol)
     mu, sd = profile(y, dtype, 0.25 if domain == "counts" else 1.0)
     return _detect(y, mu[dtype], sd[dtype], domain, h.index, [str(c) for c in h.columns], z, min_rel)
 
