@@ -73,37 +73,39 @@ def _parse_times(values: pd.Series, where: str, tz: str) -> pd.DatetimeIndex:
     return idx
 
 
-def _refuse_infinite(col: object, values: np.ndarray, raw: pd.Series, where: str) -> None:
+def _refuse_infinite(col: object, values: np.ndarray, raw: pd.Series, where: str, what: str = "sensor") -> None:
     inf = np.isinf(values)
     if inf.any():
         row = int(inf.nonzero()[0][0])
-        raise CityDataError(f"sensor '{col}', row {row + 1}: '{raw.iloc[row]}' is not a finite number "
+        raise CityDataError(f"{what} '{col}', row {row + 1}: '{raw.iloc[row]}' is not a finite number "
                             f"({int(inf.sum())} infinite reading(s) in that column)", where=where,
                             fix="leave a missing or failed reading empty instead of writing inf")
 
 
-def _to_numeric(df: pd.DataFrame, where: str) -> pd.DataFrame:
+def _to_numeric(df: pd.DataFrame, where: str, what: str = "sensor") -> pd.DataFrame:
+    """Readings as float32; text that is not a number and infinite values are refused (``what``: how to name a
+    column in messages, 'sensor' in a wide table, 'column' in a long one)."""
     if len(df.columns) and all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes):
         out = df.astype("float32")  # one block copy: per-column work dominated loading 10,000 sensors
         values = out.to_numpy()
         if np.isinf(values).any():
             col = int(np.isinf(values).any(axis=0).nonzero()[0][0])
-            _refuse_infinite(out.columns[col], values[:, col], df.iloc[:, col], where)
+            _refuse_infinite(out.columns[col], values[:, col], df.iloc[:, col], where, what)
         return out
     out = {}
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_numeric_dtype(s):
-            _refuse_infinite(col, s.to_numpy(dtype="float64", na_value=np.nan), s, where)
+            _refuse_infinite(col, s.to_numpy(dtype="float64", na_value=np.nan), s, where, what)
             out[col] = s.astype("float32")
             continue
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
-            raise CityDataError(f"sensor '{col}', row {row + 1}: '{s.iloc[row]}' is not a number", where=where,
+            raise CityDataError(f"{what} '{col}', row {row + 1}: '{s.iloc[row]}' is not a number", where=where,
                                 fix="leave missing readings empty and keep only numbers in value columns")
-        _refuse_infinite(col, num.to_numpy(dtype="float64", na_value=np.nan), s, where)
+        _refuse_infinite(col, num.to_numpy(dtype="float64", na_value=np.nan), s, where, what)
         out[col] = num.astype("float32")
     return pd.DataFrame(out, index=df.index)
 
@@ -122,7 +124,7 @@ def _long(df: pd.DataFrame, spec: SeriesSpec, where: str, tz: str) -> pd.DataFra
         _require(df, col, where, what)
     idx = _parse_times(df[spec.time_column], where, tz)
     ids = pd.Series(ids_as_str(df[spec.id_column]), index=df.index)
-    vals = _to_numeric(df[[spec.value_column]], where)[spec.value_column]
+    vals = _to_numeric(df[[spec.value_column]], where, "column")[spec.value_column]
     long = pd.DataFrame({"t": idx, "id": ids.to_numpy(), "v": vals.to_numpy()})
     dup = long.duplicated(["t", "id"])
     if dup.any():
