@@ -73,14 +73,19 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, str]]:
     if "ratio_p95" in k:
         n = k["concurrent"]["sessions"]
         target = k["target_ratio"]
+        errors = sum(k[r]["errors"] for r in ("single", "concurrent"))
+
+        def verdict(value: float, goal: float, errs: int) -> str:  # failed reruns are cheap: no verdict then
+            return f"**not valid: {errs:,} reruns failed**" if errs else _verdict(value, goal)
+
         rows.append((f"concurrency: p95 with {n} sessions <= {target:g}x one session (slider changes every 0.5-2 s)",
-                     f"{k['ratio_p95']:.2f}x", _verdict(k["ratio_p95"], target)))
+                     f"{k['ratio_p95']:.2f}x", verdict(k["ratio_p95"], target, errors)))
         if k.get("workshop_pace"):
             w = k["workshop_pace"]
             wt = k.get("workshop_target_ratio", target)
             rows.append((f"concurrency: {n} sessions at a workshop's pace (a change every "
                          f"{w['think_s'][0]:g}-{w['think_s'][1]:g} s) <= {wt:g}x", f"{w['ratio_p95']:.2f}x",
-                         _verdict(w["ratio_p95"], wt)))
+                         verdict(w["ratio_p95"], wt, w["errors"] + k["single"]["errors"])))
     return rows
 
 
