@@ -7,12 +7,20 @@ from explorer.share import SharedRun, encode
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import load_into_widgets, place_options
 from explorer.ui.state import city_picker, user_errors
-from explorer.ui.voice import current_whatif, llm_configured, load_parsed, polished_brief, scenario_editor
+from explorer.ui.voice import (
+    assumptions,
+    city_examples,
+    current_whatif,
+    did_you_mean,
+    example_buttons,
+    llm_configured,
+    load_parsed,
+    polished_brief,
+    scenario_editor,
+)
 from explorer.voice.brief import brief_html, brief_markdown, build_brief, md_escape
 from explorer.voice.parser import differences, parse
 
-EXAMPLES = {"melbourne": "Flinders St station gets twice the usual crowd on New Year's Eve",
-            "los-angeles": "the 101 near downtown jams during the morning rush"}
 N_SAMPLES, SEED = 64, 0
 
 city = city_picker()
@@ -20,13 +28,16 @@ ss = st.session_state
 st.title(f"Ask the city: {city.name}")
 st.caption("Say what worries you in your own words. It is turned into a scenario you can check and edit "
            "before anything runs; the same generator as the What-if sliders then answers.")
+examples = city_examples(city.slug)
 text = st.text_area("Your what-if question", key="ask_text", max_chars=500,
-                    placeholder="e.g. " + EXAMPLES.get(city.slug, "twice the usual crowd at the station tonight"))
+                    placeholder="e.g. " + (examples[0] if examples else "twice the usual crowd at the station"))
+example_buttons(examples)
 if st.button("Read my question", key="ask_parse", type="primary") and text.strip():
     res = parse(text, city)
     ss.ask_parsed = res
     ss.ask_parsed_city = city.slug
     ss.pop("ask_ran", None)
+    ss.pop("ask_dym", None)
     load_parsed(city, res)
 
 res = ss.get("ask_parsed") if ss.get("ask_parsed_city") == city.slug else None
@@ -41,8 +52,8 @@ if res.scenario is None:
 st.subheader("The scenario, as I understood it")
 if res.place_label:
     st.markdown(f"Place: **{md_escape(res.place_label)}**")
-for note in res.notes:
-    st.caption(f"• {md_escape(note)}")
+assumptions(res)
+did_you_mean(city, res)
 try:
     scenario = scenario_editor(city)
 except ValueError as exc:

@@ -17,7 +17,8 @@ from explorer.cities import City
 from explorer.scenarios.schema import Scenario
 from explorer.settings import load_settings
 from explorer.ui.scenario_controls import DAYS, is_counts, place_options
-from explorer.voice.parser import ParseResult
+from explorer.voice.brief import md_escape
+from explorer.voice.parser import ParseResult, examples
 from explorer.voice.store import Store, default_url
 
 EDIT_KEYS = ("ask_dow", "ask_date", "ask_holiday", "ask_hour", "ask_duration", "ask_place", "ask_unit", "ask_mag",
@@ -170,3 +171,49 @@ def polished_brief(_brief: Any, key: str) -> tuple[Any, str]:
     from explorer.voice.llm import polish_brief
 
     return polish_brief(_brief)
+
+
+@st.cache_data(show_spinner=False)
+def city_examples(slug: str) -> list[str]:
+    """Example questions written from the city's presets and places (cached per city)."""
+    return examples(slug, 3)
+
+
+def _use_example(text: str) -> None:
+    st.session_state.ask_text = text
+
+
+def example_buttons(texts: list[str]) -> None:
+    """The city's example questions as small buttons that fill the question box."""
+    if not texts:
+        return
+    st.caption("Or start from an example of this city:")
+    for i, (col, text) in enumerate(zip(st.columns(len(texts)), texts, strict=True)):
+        col.button(text, key=f"ask_example_{i}", on_click=_use_example, args=(text,), use_container_width=True)
+
+
+def assumptions(res: ParseResult) -> None:
+    """Every assumption the parser made, said back in plain words."""
+    if not res.notes:
+        return
+    with st.container(border=True, key="ask_assumptions"):
+        st.markdown("**What I assumed** (change any of it below)")
+        st.markdown("\n".join(f"- {md_escape(n)}" for n in res.notes))
+
+
+def _pick_place() -> None:
+    st.session_state.ask_place = st.session_state.ask_dym
+
+
+def did_you_mean(city: City, res: ParseResult) -> None:
+    """A 'did you mean' choice when the place is ambiguous (a street with several counters, a shared name)."""
+    if not res.alternatives or res.scenario is None:
+        return
+    p = res.scenario.events[0].place
+    chosen = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}"
+    opts = place_options(city)
+    keys = [chosen, *[k for k, _ in res.alternatives if k in opts and k != chosen]]
+    if st.session_state.get("ask_dym") not in keys:
+        st.session_state.ask_dym = st.session_state.get("ask_place", chosen)
+    st.radio("Did you mean", keys, format_func=lambda k: opts.get(k, k), key="ask_dym", on_change=_pick_place,
+             horizontal=True, help="The place was ambiguous; the first one was used.")

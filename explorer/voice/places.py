@@ -1,74 +1,49 @@
 """A gazetteer per city: the names people use for places, resolved against the city's own layers.
 
-Sources: sensor labels (Melbourne counters), zone names (Los Angeles neighbourhoods), freeway names and
-numbers from the road layer (which sensors lie on which freeway), and a few well-known landmarks given by
-their coordinates and snapped to the nearest sensor. Matching is fuzzy (rapidfuzz) over token windows,
-so 'Flinder St staion' still finds 'Flinders Street Station Underpass'.
+Everything comes from the city folder, nothing from code:
+
+* **sensors**: their labels ('Flinders St-Elizabeth St (East)' is also 'Flinders and Elizabeth');
+* **streets** parsed out of the labels ('Chinatown-Swanston St (North)' stands on Swanston Street), each with the
+  sensors whose label names it;
+* **zones** by name (neighbourhoods), with the sensors inside them;
+* **roads** of the road layer by name, with the sensors within 150 m of them. A road named with a number
+  ('Interstate 405') is also 'the 405', 'I-405', 'I405' (route 405: the sensors along every road numbered 405);
+* the optional ``places.csv`` (columns ``name, lat, lon, aliases``; aliases separated by ``|``): landmarks snapped
+  to the nearest sensor (refused when none lies within the schema's snapping limit). A row named like a sensor
+  label or a zone adds its aliases to that sensor or zone instead.
+
+Matching is fuzzy (rapidfuzz) over token windows, so 'Flinder St staion' still finds the station.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from rapidfuzz import fuzz
 
 from explorer.scenarios.schema import MAX_SNAP_KM
 
-# Words folded before matching names (street -> st ...).
+PLACES_FILE = "places.csv"
+MAX_PLACES = 5000
+ROAD_REACH_M = 150.0  # a sensor 'on' a road lies within this distance of it
+
+# Words folded before matching names (street -> st ...): English abbreviations, no place names.
 FOLD = {"street": "st", "str": "st", "lane": "la", "little": "lt", "road": "rd", "freeway": "fwy", "frwy": "fwy",
-        "fw": "fwy", "highway": "hwy", "centre": "center", "center": "center", "stn": "station", "mt": "mount",
-        "ave": "avenue", "av": "avenue"}
-SKIP_ZONES = {"south", "central", "vineyard", "somerset", "grandview", "moorpark", "mariposa", "glenwood",
-              "oakmont", "woodbury", "tropico", "north central", "west central", "city center",
-              "greenbriar", "brockmont", "emerald isle"}
-
-# Named freeways of Los Angeles County and their numbers (as signed), for text like 'the Ventura freeway'.
-FREEWAY_NAMES: dict[str, tuple[str, ...]] = {
-    "golden state": ("5",), "santa ana": ("5", "101"), "santa monica": ("10",), "san bernardino": ("10",),
-    "foothill": ("210",), "marina": ("90",), "ventura": ("101", "134"), "hollywood": ("101", "170"),
-    "harbor": ("110",), "pasadena": ("110",), "arroyo seco": ("110",), "san diego": ("405",),
-    "long beach": ("710",), "orange": ("57",), "corona": ("71",), "glendale": ("2",), "ronald reagan": ("118",),
-    "pomona": ("60",), "artesia": ("91",), "century": ("105",), "antelope valley": ("14",),
-    "san gabriel river": ("605",), "simi valley": ("118",),
-}
-
-# Landmarks: (lat, lon); snapped to the nearest sensor, refused when none lies within MAX_SNAP_KM.
-LANDMARKS: dict[str, dict[str, tuple[float, float]]] = {
-    "melbourne": {
-        "federation square": (-37.8180, 144.9691), "fed square": (-37.8180, 144.9691),
-        "fed sq": (-37.8180, 144.9691), "mcg": (-37.8200, 144.9834),
-        "melbourne cricket ground": (-37.8200, 144.9834), "marvel stadium": (-37.8165, 144.9475),
-        "etihad stadium": (-37.8165, 144.9475), "docklands stadium": (-37.8165, 144.9475),
-        "the stadium": (-37.8165, 144.9475), "rod laver arena": (-37.8216, 144.9785),
-        "aami park": (-37.8251, 144.9836), "melbourne park": (-37.8216, 144.9785),
-        "crown casino": (-37.8232, 144.9583), "queen victoria market": (-37.8076, 144.9568),
-        "queen vic market": (-37.8076, 144.9568), "vic market": (-37.8076, 144.9568),
-        "melbourne uni": (-37.7982, 144.9610), "university of melbourne": (-37.7982, 144.9610),
-        "docklands": (-37.8145, 144.9460), "southbank": (-37.8230, 144.9650),
-        "parliament": (-37.8110, 144.9737), "carlton": (-37.8001, 144.9671),
-        "ngv": (-37.8226, 144.9689), "national gallery": (-37.8226, 144.9689),
-        "eureka tower": (-37.8214, 144.9644), "botanic gardens": (-37.8304, 144.9796),
-        "shrine of remembrance": (-37.8305, 144.9734), "st pauls cathedral": (-37.8170, 144.9677),
-    },
-    "los-angeles": {
-        "dodger stadium": (34.0739, -118.2400), "the stadium": (34.0739, -118.2400),
-        "dodgers": (34.0739, -118.2400), "staples center": (34.0430, -118.2673),
-        "crypto com arena": (34.0430, -118.2673), "la live": (34.0430, -118.2673),
-        "union station": (34.0562, -118.2365), "hollywood bowl": (34.1122, -118.3391),
-        "universal studios": (34.1381, -118.3534), "universal city": (34.1381, -118.3534),
-        "griffith observatory": (34.1184, -118.3004), "griffith park": (34.1366, -118.2942),
-        "ucla": (34.0689, -118.4452), "usc": (34.0224, -118.2851), "coliseum": (34.0141, -118.2879),
-        "getty center": (34.0780, -118.4741), "rose bowl": (34.1613, -118.1676),
-        "lax": (33.9416, -118.4085), "airport": (33.9416, -118.4085), "santa monica pier": (34.0100, -118.4960),
-        "burbank airport": (34.2007, -118.3585), "walt disney concert hall": (34.0553, -118.2498),
-        "the forum": (33.9583, -118.3419), "sofi stadium": (33.9535, -118.3392),
-        "hollywood walk of fame": (34.1016, -118.3267), "sepulveda pass": (34.1100, -118.4700),
-        "cahuenga pass": (34.1270, -118.3440), "the valley": (34.1800, -118.4500),
-    },
-}
+        "fw": "fwy", "highway": "hwy", "hway": "hwy", "parkway": "pkwy", "centre": "center", "stn": "station",
+        "mt": "mount", "ave": "avenue", "av": "avenue", "boulevard": "blvd", "parade": "pde", "drive": "dr",
+        "interstate": "interstate", "expressway": "fwy"}
+STREET_TYPES = ("st", "rd", "la", "avenue", "blvd", "pde", "dr", "hwy", "fwy", "pkwy", "way", "tce")
+SHOWN_TYPES = {"st": "Street", "rd": "Road", "la": "Lane", "avenue": "Avenue", "blvd": "Boulevard",
+               "pde": "Parade", "dr": "Drive", "hwy": "Highway", "fwy": "Freeway", "pkwy": "Parkway",
+               "way": "Way", "tce": "Terrace", "lt": "Little"}
+GENERIC = {"north", "south", "east", "west", "central", "city", "center", "the", "upper", "lower", "new", "old"}
 
 
 def norm(text: str, fold: bool = True) -> str:
@@ -79,12 +54,62 @@ def norm(text: str, fold: bool = True) -> str:
     return " ".join(FOLD.get(w, w) if fold else w for w in t.split())
 
 
+class PlaceRow(BaseModel):
+    """One row of ``places.csv``."""
+
+    name: str = Field(min_length=2, max_length=120)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [a.strip() for a in v.split("|") if a.strip()]
+        return v
+
+
+class PlacesFileError(ValueError):
+    """A places file that cannot be read: the message names the file, the row and the fix."""
+
+
+def read_places(path: Path | str | None = None, *, text: str | None = None, shown: str = PLACES_FILE
+                ) -> list[PlaceRow]:
+    """Rows of a places file (``name,lat,lon,aliases``); raises PlacesFileError naming the row and the fix."""
+    if text is None:
+        if path is None or not Path(path).is_file():
+            return []
+        text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    need = {"name", "lat", "lon"}
+    if not reader.fieldnames or not need <= {f.strip().lower() for f in reader.fieldnames}:
+        raise PlacesFileError(f"{shown}: the header must have the columns name, lat, lon (and optionally aliases); "
+                              f"found {reader.fieldnames}")
+    rows: list[PlaceRow] = []
+    for i, raw in enumerate(reader, start=2):
+        rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        try:
+            rows.append(PlaceRow.model_validate({"name": rec.get("name"), "lat": rec.get("lat"),
+                                                 "lon": rec.get("lon"), "aliases": rec.get("aliases")}))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise PlacesFileError(f"{shown}, line {i}: {'/'.join(map(str, err['loc']))}: {err['msg']} "
+                                  "(each row is name, latitude, longitude in degrees, aliases separated by '|')"
+                                  ) from None
+        if len(rows) > MAX_PLACES:
+            raise PlacesFileError(f"{shown}: more than {MAX_PLACES} places; keep the ones people will name")
+    return rows
+
+
 @dataclass(frozen=True)
 class Hit:
-    """A place found in the text: kind 'sensor' | 'zone' | 'freeway' | 'landmark'."""
+    """A place found in the text."""
 
-    kind: str
-    key: str  # sensor id, zone id, freeway number or landmark name
+    kind: str  # 'sensor' | 'street' | 'zone' | 'road' | 'landmark'
+    key: str  # sensor id, street name, zone id, road name or landmark name
     label: str
     score: float
     span: tuple[int, int]  # token span in the normalised text
@@ -104,17 +129,33 @@ class Gazetteer:
     zone_centroids: dict[str, tuple[float, float]] = field(default_factory=dict)
     zone_sensors: dict[str, list[str]] = field(default_factory=dict)
     zone_names: dict[str, str] = field(default_factory=dict)
-    freeway_sensors: dict[str, list[str]] = field(default_factory=dict)
+    road_sensors: dict[str, list[str]] = field(default_factory=dict)  # road name or route number -> sensors
+    road_labels: dict[str, str] = field(default_factory=dict)
+    road_core: dict[str, list[str]] = field(default_factory=dict)  # named road -> sensors on its main route
+    street_sensors: dict[str, list[str]] = field(default_factory=dict)  # 'swanston st' -> sensors
+    street_labels: dict[str, str] = field(default_factory=dict)  # 'swanston st' -> 'Swanston Street'
+    landmarks: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (lat, lon)
+    busy: dict[str, float] = field(default_factory=dict)  # sensor id -> typical level (to pick a counter)
     shown: dict[str, str] = field(default_factory=dict)  # sensor id -> readable description for messages
+    index: dict[str, int] = field(default_factory=dict)
+    given: set[tuple[str, str]] = field(default_factory=set)  # (alias, key) given by the places file
+
+    @property
+    def freeway_sensors(self) -> dict[str, list[str]]:
+        """Route number -> sensors on it (along the roads named with that number)."""
+        return {k: v for k, v in self.road_sensors.items() if k.isdigit()}
 
     def show(self, sid: str) -> str:
         """How to name a sensor to a person (its 'where' description when the city has one)."""
         return self.shown.get(sid) or self.sensor_labels.get(sid, f"sensor {sid}")
 
+    def point(self, sid: str) -> tuple[float, float]:
+        i = self.index[sid]
+        return float(self.lat[i]), float(self.lon[i])
+
     def nearest_sensor(self, lat: float, lon: float, among: list[str] | None = None) -> tuple[str, float]:
         """The nearest sensor (optionally among some ids) and its distance in km."""
-        idx = np.arange(len(self.sensor_ids)) if among is None else np.array(
-            [self.sensor_ids.index(s) for s in among])
+        idx = np.arange(len(self.sensor_ids)) if among is None else np.array([self.index[s] for s in among])
         d = haversine(lat, lon, self.lat[idx], self.lon[idx])
         j = int(np.argmin(d))
         return self.sensor_ids[int(idx[j])], float(d[j])
@@ -127,22 +168,54 @@ class Gazetteer:
             a_toks = alias.split()
             n = len(a_toks)
             short = len(alias) <= 5
+            nums = set(re.findall(r"\d+", alias))
+            if short and alias not in text:
+                continue
             for size in {n, n + 1, max(n - 1, 1)}:
                 for i in range(0, max(len(toks) - size + 1, 0)):
                     window = " ".join(toks[i:i + size])
                     if short:
                         score = 100.0 if window == alias else 0.0
+                    elif abs(len(window) - len(alias)) > 0.3 * len(alias) + 2:
+                        continue
+                    elif nums and not nums <= set(re.findall(r"\d+", window)):
+                        continue  # 'the fwy' is not 'the 2 fwy'
+
                     else:
                         score = fuzz.ratio(alias, window)
                     if score >= threshold:
-                        hits.append(Hit(kind, key, label, score + 4.0 * (n - 1) + 5.0 * min(len(alias), 30) / 30,
+                        # a street wins a tie with its counter; an alias from the places file wins a tie
+                        bonus = {"street": 0.5, "road": 0.5}.get(kind, 0.0) + 0.25 * ((alias, key) in self.given)
+                        hits.append(Hit(kind, key, label,
+                                        score + 4.0 * (n - 1) + 5.0 * min(len(alias), 30) / 30 + bonus,
                                         (i, i + size)))
-        hits.sort(key=lambda h: (-h.score, -(h.span[1] - h.span[0])))
+        hits.sort(key=lambda h: (-h.score, -(h.span[1] - h.span[0]), h.kind, h.key))
         chosen: list[Hit] = []
         for h in hits:
             if all(h.span[1] <= c.span[0] or h.span[0] >= c.span[1] for c in chosen):
                 chosen.append(h)
         return chosen
+
+    def rivals(self, text: str, best: Hit, margin: float = 2.5) -> list[Hit]:
+        """Other places matching the same words almost as well as ``best`` (for 'did you mean')."""
+        toks = text.split()
+        window = " ".join(toks[best.span[0]:best.span[1]])
+        out: dict[tuple[str, str], Hit] = {}
+        for alias, kind, key, label in self.aliases:
+            if (kind, key) == (best.kind, best.key):
+                continue
+            score = 100.0 if window == alias else (fuzz.ratio(alias, window) if len(alias) > 5 else 0.0)
+            n = len(alias.split())
+            score += 4.0 * (n - 1) + 5.0 * min(len(alias), 30) / 30
+            if score >= best.score - margin and (kind, key) not in out:
+                out[(kind, key)] = Hit(kind, key, label, score, best.span)
+        return list(out.values())
+
+    def landmark_sensor(self, name: str) -> tuple[str | None, float]:
+        """Nearest sensor to a landmark (None when farther than the schema's snapping limit)."""
+        la, lo = self.landmarks[name]
+        sid, d = self.nearest_sensor(la, lo)
+        return (sid if d <= MAX_SNAP_KM else None), d
 
 
 def haversine(lat: float, lon: float, lats: Any, lons: Any) -> np.ndarray:
@@ -151,6 +224,26 @@ def haversine(lat: float, lon: float, lats: Any, lons: Any) -> np.ndarray:
     dp, dl = p2 - p1, np.radians(np.asarray(lons, float) - lon)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 6371.0 * 2 * np.arcsin(np.sqrt(a))
+
+
+def label_streets(label: str) -> list[str]:
+    """Streets a sensor label names, normalised: 'Chinatown-Lt Bourke St (South)' -> ['lt bourke st']."""
+    base = re.sub(r"\(.*?\)", "", label)
+    out = []
+    for seg in base.split("-"):
+        toks = norm(seg).split()
+        for j in range(1, len(toks)):
+            if toks[j] in STREET_TYPES:
+                out.append(" ".join(toks[: j + 1]))
+                break
+    return out
+
+
+def street_label(street: str) -> str:
+    """'lt bourke st' -> 'Little Bourke Street', 'st kilda rd' -> 'St Kilda Road'."""
+    toks = street.split()
+    return " ".join(SHOWN_TYPES.get(w, w.title()) if i == len(toks) - 1 or w == "lt" else w.title()
+                    for i, w in enumerate(toks))
 
 
 def _label_aliases(label: str) -> list[str]:
@@ -171,53 +264,91 @@ def _label_aliases(label: str) -> list[str]:
     return sorted(a for a in out if a)
 
 
-EXTRA_ALIASES: dict[str, dict[str, list[str]]] = {
-    "melbourne": {
-        "Flinders Street Station Underpass": ["flinders st station", "flinders station", "flinders st stn"],
-        "Southern Cross Station": ["spencer st station", "southern cross"],
-        "Melbourne Convention Exhibition Centre": ["convention center", "exhibition center", "mcec",
-                                                   "convention and exhibition center"],
-        "Bourke Street Mall (North)": ["bourke st mall", "the mall"],
-        "Chinatown-Swanston St (North)": ["chinatown"],
-        "QV Market-Peel St": ["qv market", "qv"],
-        "Town Hall (West)": ["town hall", "melbourne town hall"],
-        "St Kilda Rd-Alexandra Gardens": ["alexandra gardens", "st kilda rd"],
-        "Lygon St (West)": ["lygon st"],
-        "Collins Place (North)": ["collins place"],
-        "Lonsdale St (South)": ["lonsdale st"],
-        "Queen St (West)": ["queen st"],
-        "Melbourne Central": ["melb central"],
-    },
-    "los-angeles": {
-        "Downtown": ["downtown la", "downtown los angeles", "dtla", "central la"],
-        "Civic Center-Little Tokyo": ["little tokyo", "civic center"],
-        "Wholesale District-Skid Row": ["skid row"],
-        "Mid City": ["midcity", "mid city"],
-    },
-}
+def route_aliases(name: str) -> tuple[str, list[str]] | None:
+    """(number, aliases) of a road named with a number: 'Interstate 405' -> ('405', ['the 405', 'i 405', ...])."""
+    m = re.fullmatch(r"(.*?)\s*(\d{1,4})", norm(name))
+    if not m or not m.group(1):
+        return None
+    words, n = m.group(1).split(), m.group(2)
+    initials = "".join(w[0] for w in words)
+    out = {f"{' '.join(words)} {n}", f"{words[0]} {n}", f"{initials} {n}", f"{initials}{n}", f"the {n}",
+           f"{n} fwy", f"the {n} fwy", f"route {n}", f"hwy {n}", f"the {words[-1]} {n}"}
+    if len(n) >= 3:
+        out.add(n)  # a bare '405'; '5' or '10' alone is too vague
+    return n, sorted(out)
+
+
+def road_table(city: Any) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(road name -> sensors within 150 m, route number -> sensors) from the city's road layer."""
+    roads = city.roads
+    if roads is None or "name" not in roads:
+        return {}, {}
+    roads = roads[roads["name"].astype(str).str.strip() != ""]
+    if roads.empty:
+        return {}, {}
+    crs = city.sensors.estimate_utm_crs()
+    by_name = roads.to_crs(crs).dissolve("name").geometry
+    s = city.sensors.to_crs(crs).geometry
+    ids = [str(x) for x in city.sensors["sensor_id"]]
+    sensors: dict[str, list[str]] = {}
+    for name, geom in by_name.items():
+        d = s.distance(geom).to_numpy()
+        sensors[str(name)] = [ids[i] for i in np.flatnonzero(d <= ROAD_REACH_M)]
+    routes: dict[str, list[str]] = {}
+    for name in by_name.index:
+        ra = route_aliases(str(name))
+        if ra:
+            routes.setdefault(ra[0], [])
+            routes[ra[0]] += [x for x in sensors[str(name)] if x not in routes[ra[0]]]
+    return sensors, routes
 
 
 def build(city: Any) -> Gazetteer:
-    """Build the gazetteer of a City (sensors, zones, roads)."""
+    """Build the gazetteer of a City from its layers and its optional places.csv."""
     sensors = city.sensors
     ids = [str(s) for s in sensors["sensor_id"]]
     labels = dict(zip(ids, (str(x) for x in sensors["label"]), strict=True))
     g = Gazetteer(slug=city.slug, name=city.name, sensor_ids=ids, sensor_labels=labels,
-                  lat=sensors.geometry.y.to_numpy(float), lon=sensors.geometry.x.to_numpy(float))
+                  lat=sensors.geometry.y.to_numpy(float), lon=sensors.geometry.x.to_numpy(float),
+                  index={s: i for i, s in enumerate(ids)})
     if "where" in sensors:
         g.shown = {sid: f"{w} (sensor {sid})" if re.fullmatch(r"Sensor \d+", labels[sid]) else w
                    for sid, w in zip(ids, sensors["where"].astype(str), strict=True)}
-    extra = EXTRA_ALIASES.get(city.slug, {})
-    by_label = {v: k for k, v in reversed(labels.items())}
-    for label, names in extra.items():  # hand-made aliases first: they win ties ('collins place' -> North)
-        if label in by_label:
-            g.aliases += [(norm(x), "sensor", by_label[label], label) for x in names]
+    try:
+        level = city.series.mean()
+        g.busy = {str(k): float(v) for k, v in level.items() if np.isfinite(v)}
+    except (AttributeError, ValueError, TypeError):
+        g.busy = {}
+    rows = read_places(Path(city.folder) / PLACES_FILE) if getattr(city, "folder", None) else []
+    by_label = {norm(v): k for k, v in reversed(labels.items())}
+    zone_by_name: dict[str, str] = {}
+    if city.zones is not None:
+        zone_by_name = {norm(n): str(z) for z, n in zip(city.zones["zone_id"], city.zones["name"].astype(str),
+                                                       strict=True)}
+    extra_sensor: dict[str, list[str]] = {}
+    extra_zone: dict[str, list[str]] = {}
+    for row in rows:  # rows named like a sensor or zone: their aliases go to it
+        key = norm(row.name)
+        if key in by_label:
+            extra_sensor.setdefault(by_label[key], []).extend(row.aliases)
+        elif key in zone_by_name:
+            extra_zone.setdefault(zone_by_name[key], []).extend(row.aliases)
+    for sid, names in extra_sensor.items():  # hand-given aliases win ties (see Gazetteer.find)
+        g.aliases += [(norm(x), "sensor", sid, labels[sid]) for x in names]
+        g.given |= {(norm(x), sid) for x in names}
     for sid, label in labels.items():
         if re.fullmatch(r"Sensor \d+", label):
             g.aliases.append((f"sensor {sid}", "sensor", sid, label))
             continue
         for a in _label_aliases(label):
             g.aliases.append((a, "sensor", sid, label))
+        for st in label_streets(label):
+            g.street_sensors.setdefault(st, [])
+            if sid not in g.street_sensors[st]:
+                g.street_sensors[st].append(sid)
+    for st in g.street_sensors:
+        g.street_labels[st] = street_label(st)
+        g.aliases.append((st, "street", st, g.street_labels[st]))
     if city.zones is not None:
         import geopandas as gpd
 
@@ -228,60 +359,40 @@ def build(city: Any) -> Gazetteer:
             g.zone_centroids[zid] = (float(c.y), float(c.x))
             g.zone_names[zid] = zname
             g.zone_sensors[zid] = [s for s, inside in zip(ids, pts.within(geom), strict=True) if inside]
-            if norm(zname) in SKIP_ZONES:
-                continue
-            for a in {norm(zname), *[norm(x) for x in extra.get(zname, [])]}:
+            names = {norm(zname), *[norm(x) for x in extra_zone.get(zid, [])]}
+            if set(norm(zname).split()) <= GENERIC and zid not in extra_zone:
+                continue  # 'South', 'City Center': too generic to find in a sentence
+            for a in names:
                 g.aliases.append((a, "zone", zid, zname))
-    if city.roads is not None and "name" in city.roads:
-        g.freeway_sensors = _freeway_sensors(city, ids)
-        for number in g.freeway_sensors:
-            label = f"the {number} freeway"
-            for a in (f"the {number}", f"i {number}", f"i{number}", f"interstate {number}", f"route {number}",
-                      f"sr {number}", f"sr{number}", f"us {number}", f"hwy {number}", f"{number} fwy",
-                      *([number] if len(number) == 3 else []),  # a bare '405'; '5' or '10' alone is too vague
-                      f"the {number} fwy", f"state route {number}", f"us hwy {number}", f"ca {number}"):
-                g.aliases.append((a, "freeway", number, label))
-        for fname, numbers in FREEWAY_NAMES.items():
-            for number in numbers[:1]:
-                if number in g.freeway_sensors:
-                    g.aliases.append((f"{fname} fwy", "freeway", number, f"the {fname.title()} Freeway"))
-    canonical: dict[tuple[float, float], str] = {}
-    for name, coords in LANDMARKS.get(city.slug, {}).items():
-        first = canonical.setdefault(coords, name)  # 'the stadium' is shown as 'Dodger Stadium'
-        shown = first.upper() if len(first) <= 4 else first.title().replace("Ngv", "NGV")
-        g.aliases.append((norm(name), "landmark", name, shown))
+    named, routes = road_table(city)
+    for name, among in named.items():
+        if not among:
+            continue
+        g.road_sensors[name] = among
+        g.road_labels[name] = name
+        g.aliases.append((norm(name), "road", name, name))
+        ra = route_aliases(name)
+        if ra:
+            g.aliases += [(a, "road", ra[0], f"the {ra[0]} ({name})") for a in ra[1]]
+    for number, among in routes.items():
+        if among:
+            g.road_sensors[number] = among
+            g.road_labels.setdefault(number, f"the {number}")
+    for name, among in named.items():  # a named road's main stretch: the route it shares most sensors with
+        shared = max((([s for s in among if s in r]) for n, r in routes.items()), key=len, default=[])
+        if shared and not route_aliases(name):
+            g.road_core[name] = shared
+    for row in rows:
+        key = norm(row.name)
+        if key in by_label or key in zone_by_name:
+            continue
+        g.landmarks[row.name] = (row.lat, row.lon)
+        for a in {key, *[norm(x) for x in row.aliases]}:
+            g.aliases.append((a, "landmark", row.name, row.name))
+    g.aliases = [a for a in g.aliases if a[0]]
     return g
 
 
-def _freeway_sensors(city: Any, ids: list[str]) -> dict[str, list[str]]:
-    """Freeway number -> sensors within 150 m of a named segment of that freeway."""
-    roads = city.roads[city.roads["name"].astype(str) != ""]
-    if roads.empty:
-        return {}
-    crs = city.sensors.estimate_utm_crs()
-    r = roads.to_crs(crs)
-    s = city.sensors.to_crs(crs)
-    numbers: list[tuple[str, ...]] = []
-    for name in r["name"].astype(str):
-        m = re.search(r"(\d+)$", name)
-        if m:
-            numbers.append((m.group(1),))
-        else:
-            key = norm(name).replace(" fwy", "").replace(" pkwy", "")
-            numbers.append(FREEWAY_NAMES.get(key, ()))
-    out: dict[str, list[str]] = {}
-    for sid, p in zip(ids, s.geometry, strict=True):
-        d = r.distance(p).to_numpy()
-        for j in np.flatnonzero(d <= 150.0):
-            for n in numbers[j]:
-                out.setdefault(n, [])
-                if sid not in out[n]:
-                    out[n].append(sid)
-    return out
-
-
 def landmark_sensor(g: Gazetteer, name: str) -> tuple[str | None, float]:
-    """Nearest sensor to a landmark (None when farther than the schema's snapping limit)."""
-    la, lo = LANDMARKS[g.slug][name]
-    sid, d = g.nearest_sensor(la, lo)
-    return (sid if d <= MAX_SNAP_KM else None), d
+    """Nearest sensor to a landmark of the gazetteer (None when farther than the snapping limit)."""
+    return g.landmark_sensor(name)

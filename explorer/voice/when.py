@@ -1,0 +1,399 @@
+"""Days, clock times and durations in a request, after :func:`explorer.voice.numbers.digits`.
+
+Named days come from the city's public-holiday calendar (``city.holidays``, the ``holidays`` package by the
+country in city.toml) and a few observances that are not public holidays (Christmas Eve, Mother's Day ...),
+each mapped to its latest occurrence inside the city's data. Written dates ('7 March 2014', '14/2/2015') are read
+by ``dateparser`` in the city's locale (day or month first from its country). Durations are whole hourly steps,
+rounded up ('for 90 minutes' is 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DAY_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4,
+            "sat": 5, "sun": 6}
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december"]
+MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+MONTH_FIRST = {"US", "PH", "FM", "MH", "PW", "BZ"}  # countries writing month/day/year
+
+
+def _nth_weekday(month: int, weekday: int, n: int) -> Any:
+    def f(y: int) -> dt.date:
+        if n > 0:
+            d = dt.date(y, month, 1)
+            return d + dt.timedelta(days=(weekday - d.weekday()) % 7 + 7 * (n - 1))
+        d = dt.date(y + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+        return d - dt.timedelta(days=(d.weekday() - weekday) % 7)
+    return f
+
+
+def easter(y: int) -> dt.date:
+    """Western Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = y % 19, y // 100, y % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ll = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ll) // 451
+    return dt.date(y, (h + ll - 7 * m + 114) // 31, (h + ll - 7 * m + 114) % 31 + 1)
+
+
+# Observances that are not public holidays anywhere (or rarely): name pattern -> (date of year, usual hour).
+OBSERVANCES: list[tuple[str, Any, int | None]] = [
+    (r"new ?years? eve|nye", lambda y: dt.date(y, 12, 31), 20),
+    (r"christmas eve|xmas eve", lambda y: dt.date(y, 12, 24), None),
+    (r"easter( sunday)?", easter, None),
+    (r"halloween", lambda y: dt.date(y, 10, 31), 19),
+    (r"valentines?( day)?", lambda y: dt.date(y, 2, 14), 19),
+    (r"cinco de mayo", lambda y: dt.date(y, 5, 5), 18),
+    (r"(st|saint) (patricks?|paddys?)( day)?", lambda y: dt.date(y, 3, 17), 18),
+    (r"mothers? day", _nth_weekday(5, 6, 2), None),
+    (r"black friday", lambda y: _nth_weekday(11, 3, 4)(y) + dt.timedelta(days=1), None),
+]
+FATHERS_DAY = {"AU": _nth_weekday(9, 6, 1), "NZ": _nth_weekday(9, 6, 1)}  # elsewhere the third Sunday of June
+SPELLING = {"labour": "labor", "kings": "monarchs", "queens": "monarchs", "xmas": "christmas", "years": "year",
+            "new year": "new year", "4th of july": "independence", "fourth of july": "independence",
+            "july 4th": "independence", "july 4": "independence"}
+
+
+ONE_WORD = {"christmas", "thanksgiving", "anzac", "easter", "hanukkah", "diwali", "halloween"}  # 'X' means 'X Day'
+
+
+@dataclass
+class When:
+    day_of_week: int | None = None
+    date: dt.date | None = None
+    holiday: bool = False
+    hour: int | None = None
+    duration: int | None = None
+    named: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Calendar:
+    """What the day reader needs of a city: its data span, public holidays and date order."""
+
+    span: tuple[dt.date, dt.date]
+    holidays: dict[dt.date, str]  # every public holiday of the data's years
+    is_holiday: Any
+    country: str | None = None
+    names: list[tuple[str, str]] = field(default_factory=list)  # (matchable name, holiday name)
+
+    @classmethod
+    def of(cls, city: Any) -> Calendar:
+        idx = city.series.index
+        lo, hi = idx.min().date(), idx.max().date()
+        cal = city.holidays
+        hols = cal.holidays_between(dt.date(lo.year, 1, 1), dt.date(hi.year, 12, 31))
+        spec = getattr(city.manifest, "calendar", None)
+        country = getattr(spec, "country", None) if spec is not None else None
+        if country is None:
+            from explorer.cities.importer import country_of_timezone
+
+            country = country_of_timezone(city.timezone)
+        out = cls((lo, hi), hols, cal.is_holiday, country)
+        for name in sorted(set(hols.values())):
+            base = re.sub(r"\s*\(.*?\)", "", name)
+            for alias in _holiday_aliases(base):
+                out.names.append((alias, base))
+        return out
+
+
+def _fold(t: str) -> str:
+    for a, b in SPELLING.items():
+        t = re.sub(rf"\b{a}\b", b, t)
+    return t
+
+
+def _holiday_aliases(name: str) -> set[str]:
+    from explorer.voice.places import norm
+
+    n = _fold(norm(name).replace(".", ""))
+    out = {n}
+    if n.endswith(" day") and (len(n.split()) > 2 or n[:-4] in ONE_WORD):
+        out.add(n[:-4])
+    words = n.split()
+    if len(words) >= 3 and words[-1] == "day" and words[0] not in ("day", "the"):
+        out.add(" ".join(words[-2:]))
+    return {a for a in out if len(a) >= 5}
+
+
+def _latest(fn: Any, cal: Calendar, year: int | None) -> tuple[dt.date, str | None]:
+    """The latest occurrence inside the data, else in the data's last year; a note when outside."""
+    lo, hi = cal.span
+    if year is not None:
+        d = fn(year)
+        return d, None if lo <= d <= hi else f"{d} is outside the data ({lo} – {hi}); the model uses its " \
+                                              "weekday and holiday flag only."
+    inside = [fn(y) for y in range(hi.year, lo.year - 1, -1) if lo <= fn(y) <= hi]
+    if inside:
+        return inside[0], None
+    d = fn(hi.year)
+    return d, f"No {d:%d %B} inside the data ({lo} – {hi}); used {d} (its weekday and holiday flag)."
+
+
+def _named_day(t: str, cal: Calendar, year: int | None) -> tuple[dt.date, str, int | None, str | None] | None:
+    """(date, name, usual hour, note) of a named day in the text: observances and the city's holidays."""
+    ft = _fold(t)
+    best: tuple[int, Any, str, int | None] | None = None
+    for pat, fn, hour in OBSERVANCES:
+        m = re.search(rf"\b(?:{pat})\b", t)
+        if m and (best is None or len(m.group(0)) > best[0]):
+            best = (len(m.group(0)), fn, m.group(0), hour)
+    if re.search(r"\bfathers? day\b", t):
+        fn = FATHERS_DAY.get(cal.country or "", _nth_weekday(6, 6, 3))
+        best = best if best and best[0] > 12 else (12, fn, "fathers day", None)
+    toks = ft.split()
+    for alias, name in cal.names:
+        n = len(alias.split())
+        for i in range(len(toks) - n + 1):
+            window = " ".join(toks[i:i + n])
+            if window == alias or (len(alias) >= 8 and _typo(window, alias)):
+                if best is None or len(alias) > best[0]:
+                    dates = sorted(d for d, nm in cal.holidays.items() if re.sub(r"\s*\(.*?\)", "", nm) == name)
+                    best = (len(alias), _holiday_picker(dates), name, None)
+    if best is None:
+        return None
+    _, fn, name, hour = best
+    d, note = _latest(fn, cal, year)
+    return d, name, hour, note
+
+
+def _typo(window: str, alias: str) -> bool:
+    """Same words with typos: 'australai day' is 'australia day', 'australia on' is not."""
+    a, b = window.split(), alias.split()
+    return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x, y) >= 75 for x, y in zip(a, b, strict=True)) \
+        and fuzz.ratio(window, alias) >= 85
+
+
+def _holiday_picker(dates: list[dt.date]) -> Any:
+    by_year: dict[int, dt.date] = {}
+    for d in dates:
+        by_year.setdefault(d.year, d)
+
+    def f(y: int) -> dt.date:
+        if y in by_year:
+            return by_year[y]
+        near = min(by_year, key=lambda k: abs(k - y))  # same day of another year, weekday moved
+        d = by_year[near]
+        try:
+            return d.replace(year=y)
+        except ValueError:
+            return d.replace(year=y, day=28)
+    return f
+
+
+def _written_date(t: str, cal: Calendar) -> tuple[dt.date | None, str | None]:
+    """A calendar date written in the text ('7 march 2014', '14/2/2015', 'march 7th'), read by dateparser."""
+    import dateparser
+
+    pats = [r"\b\d{4}-\d{2}-\d{2}\b", r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b",
+            rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {MONTH_RE}\b(?: \d{{4}})?",
+            rf"\b{MONTH_RE} \d{{1,2}}(?:st|nd|rd|th)?\b(?:,? \d{{4}})?"]
+    for pat in pats:
+        m = re.search(pat, t)
+        if not m:
+            continue
+        s = m.group(0)
+        has_year = bool(re.search(r"\d{4}|/\d{2}$", s))
+        order = "MDY" if (cal.country or "").upper() in MONTH_FIRST else "DMY"
+        d = None
+        for o in (order, "MDY" if order == "DMY" else "DMY"):  # an impossible reading falls back to the other
+            try:
+                d = dateparser.parse(s, languages=["en"], settings={
+                    "DATE_ORDER": o, "PREFER_DAY_OF_MONTH": "first", "RELATIVE_BASE": dt.datetime(2000, 1, 1),
+                    "REQUIRE_PARTS": ["day", "month"]})
+            except (ValueError, OverflowError, TypeError):
+                d = None
+            if d is not None:
+                break
+        if d is None:
+            continue
+        if has_year:
+            return d.date(), None
+        return _latest(lambda y, dd=d: dt.date(y, dd.month, min(dd.day, 28 if dd.month == 2 else dd.day)),
+                       cal, None)
+    return None, None
+
+
+def weekday(t: str) -> int | None:
+    """A weekday named in the text (misspelt too), Monday = 0."""
+    from rapidfuzz import process
+
+    for tok in t.split():
+        base = tok[:-1] if tok.endswith("s") and tok[:-1] in DAYS else tok
+        if base in DAYS:
+            return DAYS.index(base)
+        if tok in DAY_ABBR:
+            return DAY_ABBR[tok]
+    for tok in t.split():
+        if len(tok) >= 6 or (len(tok) >= 5 and tok.endswith(("day", "dy", "dya"))):
+            best = process.extractOne(tok, DAYS, scorer=fuzz.ratio)
+            if best and best[1] >= 80:
+                return DAYS.index(best[0])
+    return None
+
+
+def read_when(t: str, today: dt.date, cal: Calendar) -> When:
+    """Day, holiday, hour and duration of a request (``t`` normalised, numbers as digits)."""
+    w = When()
+    lo, hi = cal.span
+    ym = re.search(r"\b(20[0-4]\d|19[89]\d)\b(?! ?(?:people|extra|more|%|percent|fans|visitors))", t)
+    year = int(ym.group(1)) if ym and lo.year - 30 <= int(ym.group(1)) <= hi.year + 30 else None
+    if re.search(r"\b(lunar|chinese) new ?years?\b", t):  # moves every year: keep only a weekday given
+        t = re.sub(r"\b(lunar|chinese) new ?years?( day| eve)?", " ", t)
+        w.notes.append("Lunar New Year moves every year: give its date to use it; only the weekday was read.")
+    named = _named_day(t, cal, year)
+    if named:
+        w.date, w.named, hour, note = named
+        if hour is not None:
+            w.hour = hour
+        w.notes += [note] if note else []
+    else:
+        w.date, note = _written_date(t, cal)
+        w.notes += [note] if note else []
+    if w.date is not None:
+        w.holiday = bool(cal.is_holiday(w.date))
+        if w.named:
+            w.notes.append(f"{w.named.title() if w.named.islower() else w.named}: read as {w.date:%A %d %B %Y}"
+                           f"{' (a public holiday)' if w.holiday else ''}.")
+    else:
+        rel = None
+        if re.search(r"\bday after (tomorrow|tmrw|tmr)\b", t):
+            rel = 2
+        elif re.search(r"\b(tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow|2moro|2morrow|tmoro)\b", t):
+            rel = 1
+        elif re.search(r"\b(today|tonight|tonite|2nite|this (morning|afternoon|evening)|right now|now|"
+                       r"later today|the next \d+(\.\d+)? (hours?|hrs?|minutes?|mins?))\b", t):
+            rel = 0
+        elif (m := re.search(r"\bin (\d+) days\b", t)):
+            rel = int(m.group(1))
+        if rel is not None:
+            w.day_of_week = (today + dt.timedelta(days=rel)).weekday()
+        dow = weekday(t)
+        if dow is not None:
+            w.day_of_week = dow
+        if dow is None and rel is None:
+            if re.search(r"\b(weekend|saturday night)\b", t):
+                w.day_of_week = 5
+                w.notes.append("'The weekend' read as Saturday.")
+            elif re.search(r"\b(weekday|workday|working day|work day)\b", t):
+                w.day_of_week = 2
+                w.notes.append("'A weekday' read as Wednesday.")
+        if re.search(r"\b(public holiday|bank holiday|holiday)\b", t):
+            w.holiday = True
+            if w.day_of_week is None:
+                w.day_of_week = 0
+                w.notes.append("'A public holiday' read as a Monday holiday.")
+    read_hours(t, w)
+    return w
+
+
+def _clock(h: int, ampm: str | None) -> int:
+    hour = h % 24
+    if ampm and ampm.startswith("p") and hour < 12:
+        hour += 12
+    if ampm and ampm.startswith("a") and hour == 12:
+        hour = 0
+    return hour
+
+
+PERIODS = [  # (pattern, hour, duration); a stated clock time wins
+    (r"morning (rush|peak)( hour)?|am (peak|rush)|rush hour in the morning|morning commute|(rush|peak) hour this "
+     r"morning|commute to work|school run|breakfast rush", 7, 3),
+    (r"evening (rush|peak)( hour)?|afternoon (rush|peak)|pm (peak|rush)|rush hour in the evening|evening commute|"
+     r"after work|home time|commute home|drive home|rush hour|peak hour|rush|peak", 16, 3),
+    (r"lunch ?time|lunch|midday|noon|lunch hour", 12, 2),
+    (r"breakfast|early morning|dawn|sunrise", 6, 2),
+    (r"this morning|morning|am", 9, 3),
+    (r"this afternoon|afternoon|arvo", 14, 3),
+    (r"dinner ?time|dinner|this evening|evening|sunset|dusk", 18, 3),
+    (r"tonight|tonite|night|nighttime|late", 20, 3),
+    (r"midnight", 0, 2),
+]
+AMPM = r"(am|pm|a m|p m|in the morning|in the afternoon|in the evening|at night|tonight|oclock|o clock|hrs|h)"
+LATE = r"\b(night|evening|tonight|tonite|pm|after ?noon|arvo|dinner)\b"
+
+
+def _ampm(word: str | None) -> str | None:
+    if not word:
+        return None
+    w = word.replace(" ", "")
+    if w.startswith(("am", "inthemorning")):
+        return "am"
+    if w.startswith(("pm", "intheafternoon", "intheevening", "atnight", "tonight")):
+        return "pm"
+    return None
+
+
+def read_hours(t: str, w: When) -> None:
+    """Event hour and duration: clock times, spans ('from 4 to 7pm', '11pm-4am'), periods, durations."""
+    hh = r"(\d{1,2})(?::(\d\d))?"
+    rng = re.search(rf"\b(?:from|between)\s+{hh}\s*{AMPM}?\s*(?:to|and|until|till|til|-)\s*{hh}\s*{AMPM}?", t) \
+        or re.search(rf"\b{hh}\s*{AMPM}?\s*(?:-|to|until|till|til)\s*{hh}\s*{AMPM}\b", t)
+    if rng and int(rng.group(1)) <= 24 and int(rng.group(4)) <= 24:
+        a1, a2 = _ampm(rng.group(3)), _ampm(rng.group(6))
+        h1, h2 = int(rng.group(1)), int(rng.group(4))
+        end = _clock(h2, a2)
+        start = _clock(h1, a1 or (a2 if h1 <= h2 or (h1 == 12) else None))
+        if a1 is None and a2 is None and re.search(LATE, t) and start < 12 and end < 12:
+            start, end = start + 12, (end + 12) % 24
+        if a1 is None and a2 == "pm" and start > end:
+            start -= 12
+        end_min = end * 60 + int(rng.group(5) or 0)
+        span = (end_min - start * 60) % (24 * 60) or 60
+        w.hour, w.duration = start, max(1, math.ceil(span / 60))
+    else:
+        m = re.search(rf"\b{hh}\s*{AMPM}(?!\w)", t) or re.search(r"\b(\d{1,2}):(\d\d)\b()", t) or re.search(
+            r"\b(?:at|@|from|by)\s+([01]\d|2[0-3])([0-5]\d)\b()", t)
+        if m and int(m.group(1)) <= 24:
+            ap = _ampm(m.group(3))
+            hour = _clock(int(m.group(1)), ap)
+            military = bool(re.search(r"\d{4}$", m.group(0)))
+            if ap is None and 0 < hour < 12 and not military and re.search(LATE, t) and not re.search(
+                    r"\b(morning|am)\b", t):
+                hour += 12
+            w.hour = hour
+        elif (m := re.search(r"\b(?:at|@|around|about|from)\s+(\d{1,2})\b(?!\s*(%|percent|people|thousand|hours?|"
+                             r"hrs?|mins?|minutes?|k\b|x\b|times|fans|extra|more|/|\.\d))", t)):
+            hour = int(m.group(1)) % 24
+            if hour < 12 and (re.search(LATE, t) or (hour < 7 and not re.search(r"\b(morning|am|dawn)\b", t))):
+                hour += 12
+            w.hour = hour
+        else:
+            for pat, hour, dur in PERIODS:
+                if re.search(rf"\b(?:{pat})\b", t):
+                    if w.hour is None:
+                        w.hour = hour
+                    w.duration = w.duration or dur
+                    break
+    m = re.search(r"\b(?:for|over|lasting|lasts|last)\s+(?:about |around |roughly |approx |nearly |almost |the next "
+                  r"|the following |another )?(\d+(?:\.\d+)?|an?|1)\s*(hours?|hrs?|h|minutes?|mins?)\b", t) or \
+        re.search(r"\b(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:long|of it|straight|in a row)\b", t) \
+        or re.search(r"\b(\d+(?:\.\d+)?)[ -](hours?|hrs?|minutes?|mins?)\b(?! (?:before|after|later|from now|ago))", t)
+    if m:
+        n = 1.0 if m.group(1) in ("a", "an") else float(m.group(1))
+        hours = n / 60 if m.group(2).startswith("m") else n
+        w.duration = max(1, math.ceil(hours - 1e-9))
+    elif re.search(r"\bhalf (?:an|1) (?:hour|hr)\b", t):
+        w.duration = 1
+    elif re.search(r"\b(all day|whole day|entire day)\b", t):
+        w.hour, w.duration = (w.hour if w.hour is not None and w.hour < 10 else 8), 12
+    elif re.search(r"\b(all afternoon|all evening|all night|all morning)\b", t):
+        w.duration = 4
+    if re.search(r"\b(?:for )?the next \d+(?:\.\d+)? (?:hours?|hrs?|minutes?|mins?)\b", t) and not re.search(
+            rf"\b{hh}\s*{AMPM}(?!\w)", t):
+        w.notes.append("'The next hours' read as starting now (no clock hour given).")
