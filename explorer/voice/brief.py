@@ -132,7 +132,7 @@ def build_brief(result: ScenarioResult, city: City, question: str | None = None,
         limits.append("Los Angeles data are freeway speeds (mph) from loop detectors; crowds are not counted, "
                       "only their effect on speed.")
     b.sections.append(("Limits", limits))
-    b.figures = {"peak_sensor": result.sensor_ids[n], "peak_time": str(result.times[t]), "peak_p10": lo,
+    b.figures = {"peak_sensor": result.sensor_ids[n], "peak_time": result.time_labels[t], "peak_p10": lo,
                  "peak_p50": mid, "peak_p90": hi, "significant_share": float(significant.mean())}
     return b
 

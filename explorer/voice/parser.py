@@ -30,7 +30,7 @@ OTHER_CITIES = ["sydney", "brisbane", "perth", "adelaide", "hobart", "darwin", "
                 "wellington", "new york", "nyc", "london", "paris", "tokyo", "chicago", "san francisco", "seattle",
                 "san diego city", "berlin", "boston", "toronto", "vancouver", "las vegas", "manhattan", "miami",
                 "houston", "dallas", "phoenix", "denver", "portland", "atlanta", "singapore", "hong kong",
-                "melbourne", "los angeles", "madrid", "rome", "amsterdam", "dublin", "mumbai", "delhi"]
+                "melbourne", "los angeles", "san diego", "madrid", "rome", "amsterdam", "dublin", "mumbai", "delhi"]
 CITY_ABBREVIATIONS = {"LA": "los angeles", "L.A.": "los angeles", "NYC": "new york", "SF": "san francisco"}
 
 # Refusal categories and their plain reasons.
@@ -60,15 +60,19 @@ CLOSURE = r"\b(clos(e|ed|es|ing|ure|ures)|shut(s|ting)?( down)?|block(ed|s)? off
           r"road ?works?|works|detour\w*|diversion\w*|maintenance)\b"
 CONSTRUCTION = r"\b(build|built|building a|construct\w*|new (road|freeway|lane|lanes|tram|train|metro|line|" \
                r"bridge|tower|station|stadium|mall|building|bike lane|rail|development|apartment\w*)|widen\w*|" \
-               r"extra lane|add(ed|ing)? (a |an )?(new )?(lane|road|bridge|line|tram line)|extend(ed|ing)? the " \
-               r"(line|road|freeway))\b"
+               r"extra lane|add(ed|ing|s)? (a |an |new |extra |another )*(\w+ ){0,2}(lane|road|bridge|line|tram line|" \
+               r"track|cycle ?way|path|station)|extend(ed|ing|s)? (the )?(\w+ ){0,2}(line|road|freeway|fwy|track|" \
+               r"route))\b"
 WEATHER = r"\b(rain\w*|storm\w*|snow\w*|heat ?wave|hot day|weather|flood\w*|wind(y|storm)|hail\w*|fog\w*|" \
-          r"thunder\w*|bushfire|wildfire|smoke|temperature|degrees|downpour|drizzl\w*|heatwave|scorcher)\b"
+          r"thunder\w*|bushfire|wildfire|smoke|temperature|degrees|downpour|drizzl\w*|heatwave|scorcher|winds?|" \
+          r"bucket\w* down|pouring|pelting|sleet|ice|icy|blizzard|hurricane|tornado|cyclone)\b"
 TOO_LONG = r"\b(next (year|decade|month|week)|in (20[3-9]\d|\d+ years?)|by 20\d\d|over the (next )?(week|month|" \
            r"year|summer|winter)|all week|whole week|all month|for (a|1|2|\d+) (week|weeks|month|months|year|years|" \
            r"days)|population growth|every day for|long[- ]term|permanent\w*|for good|forever|from now on|" \
            r"each day for|every (weekend|week|month)|(next|coming|over|for) (the )?(next |coming )?\d+ (years?|" \
-           r"months?|weeks?|decades?))\b"
+           r"months?|weeks?|decades?)|all (summer|winter|autumn|fall|spring|season|year)|(all|whole|entire) weekend|" \
+           r"(from|between) (mon|tue|wed|thu|fri|sat|sun)\w* (to|and|until|till|through|thru) (mon|tue|wed|thu|fri|" \
+           r"sat|sun)\w*)\b"
 DOWN_VERB = r"(drop|dropp|fall|fell|falls|decreas|declin|reduc|cut|cuts|cutting|slash|halv|lower|shrink|dip|" \
             r"ease|eas|thin|lighten|plummet|plunge)\w*"
 SPEED_WORDS = r"\b(speed|speeds|mph|kmh|km/h|velocity|pace)\b"
@@ -82,7 +86,9 @@ DECREASE = r"\b(fewer|less (people|traffic|crowd\w*|busy|congest\w*|cars|pedestr
            r"traffic|run)|no (traffic|congestion|jams?|crowds?)|nobody|half as many|half (the|its) (usual |normal )?" \
            r"(people|crowd|traffic|number|foot traffic|pedestrians|visitors|cars|congestion)|drain(s|ed)? away|" \
            r"stay(s|ed)? (away|home)|smoother|unclog\w*|decongest\w*|ease (the )?(congestion|traffic)|" \
-           r"improv\w* (traffic|flow|speeds?|travel))\b"
+           r"improv\w* (traffic|flow|speeds?|travel)|empty (streets?|roads?|footpaths?|lanes?|fwy|station|" \
+           r"platforms?|square|mall|city|cbd)|half as (busy|crowded|packed|full)(?! again)|lighter|" \
+           r"(twice|\d+(\.\d+)? ?(x|times)) as (fast|quick)|moving freely)\b"
 PEOPLE = r"(?:extra |more |additional |new |another )?(?:people|persons|pedestrians|visitors|fans|spectators|" \
          r"punters|supporters|concert ?goers|cyclists|riders|protesters|protestors|marchers|runners|attendees|" \
          r"tourists|shoppers|commuters|students|workers|walkers|peds|ppl|folks|guests|participants|revellers|" \
@@ -264,8 +270,9 @@ def read_size(t: str, counts: bool, place_words: str = "") -> Size:
     pct = re.search(rf"\b{NUM}\s*(?:%|percent|per cent|pc|pct)(?:\s+(?:of\s+)?(?:the\s+)?(?:its\s+)?"
                     r"(normal|usual|typical|a normal day))?", t)
     if counts:
-        if re.search(r"\b(slower|jam|jams|jammed|gridlock\w*|congest\w*|traffic jam|speeds?|delays?|travel times?)\b",
-                     t) and not re.search(rf"\b(foot traffic|pedestrian traffic|{PEOPLE}|crowd\w*|busy|busier)\b", t):
+        if re.search(r"\b(slow|slower|slowdown|jam|jams|jammed|gridlock\w*|congest\w*|traffic jam|speeds?|delays?|"
+                     r"travel times?|cars|vehicles|trucks|backed up|tailbacks?)\b", t) and not re.search(
+                         rf"\b(foot traffic|pedestrian traffic|{PEOPLE}|crowd\w*|busy|busier)\b", t):
             s.problem = "unit"
             return s
         if pct:
@@ -289,14 +296,16 @@ def read_size(t: str, counts: bool, place_words: str = "") -> Size:
             frac = 0.5 if m.group(1) in ("half", "") else float(m.group(1))
             s.unit, s.magnitude, s.stated = "percent", round(frac * 100, 1), True
             return s
-        m = re.search(rf"\b{NUM}\s+(?:(?!(?:am|pm|on|at|in|to|from|hours?|oclock)\b)\w+\s+){{0,3}}?{PEOPLE}", t)
+        m = re.search(rf"\b{NUM}\s+(?:(?!(?:am|pm|on|at|in|to|from|hours?|oclock)\b)[a-z]+\s+){{0,3}}?{PEOPLE}", t) or \
+            re.search(rf"\b{NUM}\s+(?:strong\s+|person\s+|people\s+)?{GATHERING}", t)
         if m and float(m.group(1)) >= 10:
             s.unit, s.magnitude, s.stated = "people", float(m.group(1)), True
             if re.search(r"\b(total|in total|all day|over the day|across the day)\b", t):
                 s.notes.append("Read the number as extra people per hour at the place.")
             return s
         m = re.search(
-            rf"\b{GATHERING}s? of\s+(?:about |around |some |roughly |over |nearly |up to )?{NUM}\b", t) or \
+            rf"\b{GATHERING}s?(?: of| is| expected| expected at| around| about| at)?\s+(?:about |around |some |"
+            rf"roughly |over |nearly |up to )?{NUM}\b(?!\s*(?:am|pm|%|percent|per cent|oclock|:))", t) or \
             re.search(rf"\b{NUM}\s*(?:an|per|every|each|a)\s*(?:hour|hr)\b", t) or \
             re.search(rf"\b{NUM}\s+(?:extra|more|additional)\b", t)
         if m and float(m.group(1)) >= 10 and not re.fullmatch(r"20[0-4]\d", m.group(1)):
@@ -349,7 +358,7 @@ def read_size(t: str, counts: bool, place_words: str = "") -> Size:
         s.magnitude, s.stated = _ratio_slower(frac), True
         return s
     m = re.search(r"\b(0\.\d+|half)\s+(?:slower|as fast|speed|as quick)\b", t) or re.search(
-        rf"\b(?:slow\w*|{DOWN_VERB})\b[^.]{{0,45}}?\b(?:by|in) (0\.\d+|half)\b", t) or re.search(
+        rf"\b(?:slow\w*|down|{DOWN_VERB})\b[^.]{{0,45}}?\b(?:by|in) (0\.\d+|half)\b", t) or re.search(
         r"\bspeeds? (?:are |is )?halved\b()", t)
     if m:
         g = m.group(m.lastindex or 0) if m.lastindex else ""
@@ -428,7 +437,7 @@ def resolve_place(t: str, g: Gazetteer, counts: bool) -> PlaceOut:
     if not roads and streets and primary.kind != "street":
         a, b = sorted([streets[0].span, primary.span])
         between = " ".join(t.split()[a[1]:b[0]])
-        if re.search(r"\b(near|by|outside|next to|close to|around|at|opposite|beside|towards?)\b", between):
+        if re.search(r"\b(near|by|outside|next to|close to|around|at|on|along|opposite|beside|towards?)\b", between):
             primary = streets[0]  # 'Swanston St near Melbourne Central': a counter of that street
     others = [h for h in hits if h is not primary]
     anchor = next((h for h in others if h.kind != "road"), None)
@@ -559,8 +568,9 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
     if po.refusal:
         return _refuse(raw, po.refusal[0], **po.refusal[1])
     if po.place is None:
-        if not re.search(r"\b(what if|if|crowd|people|traffic|jam|busy|event|concert|game|match|festival|parade|"
-                         r"rush|slow|more|extra|busier|packed|\d+)\b", t):
+        if not re.search(r"\b(what if|if|crowd\w*|people|traffic|jam\w*|busy|event|concert|game|match|festival|"
+                         r"parade|rush|slow\w*|more|extra|busier|packed|gridlock\w*|congest\w*|fwy|freeway|road|"
+                         r"street|st|station)\b", t):
             return _refuse(raw, "nonsense", example=" or ".join(repr(e) for e in examples(city, 1)) or "'...'")
         return _refuse(raw, "no_place", city=g.name, what=_what(g))
     notes += po.notes

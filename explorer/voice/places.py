@@ -37,12 +37,13 @@ ROAD_REACH_M = 150.0  # a sensor 'on' a road lies within this distance of it
 # Words folded before matching names (street -> st ...): English abbreviations, no place names.
 FOLD = {"street": "st", "str": "st", "lane": "la", "little": "lt", "road": "rd", "freeway": "fwy", "frwy": "fwy",
         "fw": "fwy", "highway": "hwy", "hway": "hwy", "parkway": "pkwy", "centre": "center", "stn": "station",
-        "mt": "mount", "ave": "avenue", "av": "avenue", "boulevard": "blvd", "parade": "pde", "drive": "dr",
-        "interstate": "interstate", "expressway": "fwy"}
+        "mt": "mount", "sq": "square", "ave": "avenue", "av": "avenue", "boulevard": "blvd", "parade": "pde",
+        "drive": "dr", "interstate": "interstate", "expressway": "fwy"}
 STREET_TYPES = ("st", "rd", "la", "avenue", "blvd", "pde", "dr", "hwy", "fwy", "pkwy", "way", "tce")
 SHOWN_TYPES = {"st": "Street", "rd": "Road", "la": "Lane", "avenue": "Avenue", "blvd": "Boulevard",
                "pde": "Parade", "dr": "Drive", "hwy": "Highway", "fwy": "Freeway", "pkwy": "Parkway",
                "way": "Way", "tce": "Terrace", "lt": "Little"}
+BARE_BEFORE = {"on", "along", "down", "up", "onto", "into", "in", "off", "from", "corner"}
 GENERIC = {"north", "south", "east", "west", "central", "city", "center", "the", "upper", "lower", "new", "old"}
 
 
@@ -139,6 +140,7 @@ class Gazetteer:
     shown: dict[str, str] = field(default_factory=dict)  # sensor id -> readable description for messages
     index: dict[str, int] = field(default_factory=dict)
     given: set[tuple[str, str]] = field(default_factory=set)  # (alias, key) given by the places file
+    bare: dict[str, str] = field(default_factory=dict)  # 'swanston' -> 'swanston st' (after 'on', 'along' ...)
 
     @property
     def freeway_sensors(self) -> dict[str, list[str]]:
@@ -189,6 +191,12 @@ class Gazetteer:
                         hits.append(Hit(kind, key, label,
                                         score + 4.0 * (n - 1) + 5.0 * min(len(alias), 30) / 30 + bonus,
                                         (i, i + size)))
+        for bare, st in self.bare.items():  # 'trams on Swanston': a street named without its type
+            n = len(bare.split())
+            for i in range(1, len(toks) - n + 1):
+                if " ".join(toks[i:i + n]) == bare and toks[i - 1] in BARE_BEFORE and (
+                        i + n >= len(toks) or toks[i + n] not in STREET_TYPES):
+                    hits.append(Hit("street", st, self.street_labels[st], 96.0 + 4.0 * (n - 1), (i, i + n)))
         hits.sort(key=lambda h: (-h.score, -(h.span[1] - h.span[0]), h.kind, h.key))
         chosen: list[Hit] = []
         for h in hits:
@@ -327,9 +335,14 @@ def build(city: Any) -> Gazetteer:
                                                        strict=True)}
     extra_sensor: dict[str, list[str]] = {}
     extra_zone: dict[str, list[str]] = {}
-    for row in rows:  # rows named like a sensor or zone: their aliases go to it
+    named, routes = road_table(city)
+    road_by_name = {norm(n): n for n in named}
+    extra_road: dict[str, list[str]] = {}
+    for row in rows:  # rows named like a sensor, zone or road: their aliases go to it
         key = norm(row.name)
-        if key in by_label:
+        if key in road_by_name:
+            extra_road.setdefault(road_by_name[key], []).extend(row.aliases)
+        elif key in by_label:
             extra_sensor.setdefault(by_label[key], []).extend(row.aliases)
         elif key in zone_by_name:
             extra_zone.setdefault(zone_by_name[key], []).extend(row.aliases)
@@ -349,6 +362,9 @@ def build(city: Any) -> Gazetteer:
     for st in g.street_sensors:
         g.street_labels[st] = street_label(st)
         g.aliases.append((st, "street", st, g.street_labels[st]))
+        bare = st.rsplit(" ", 1)[0]
+        if len(bare) >= 5:
+            g.bare[bare] = st
     if city.zones is not None:
         import geopandas as gpd
 
@@ -364,13 +380,12 @@ def build(city: Any) -> Gazetteer:
                 continue  # 'South', 'City Center': too generic to find in a sentence
             for a in names:
                 g.aliases.append((a, "zone", zid, zname))
-    named, routes = road_table(city)
     for name, among in named.items():
         if not among:
             continue
         g.road_sensors[name] = among
         g.road_labels[name] = name
-        g.aliases.append((norm(name), "road", name, name))
+        g.aliases += [(a, "road", name, name) for a in {norm(name), *[norm(x) for x in extra_road.get(name, [])]}]
         ra = route_aliases(name)
         if ra:
             g.aliases += [(a, "road", ra[0], f"the {ra[0]} ({name})") for a in ra[1]]
@@ -384,7 +399,7 @@ def build(city: Any) -> Gazetteer:
             g.road_core[name] = shared
     for row in rows:
         key = norm(row.name)
-        if key in by_label or key in zone_by_name:
+        if key in by_label or key in zone_by_name or key in road_by_name:
             continue
         g.landmarks[row.name] = (row.lat, row.lon)
         for a in {key, *[norm(x) for x in row.aliases]}:

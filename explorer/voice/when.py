@@ -229,6 +229,14 @@ def _written_date(t: str, cal: Calendar) -> tuple[dt.date | None, str | None]:
     return None, None
 
 
+def norm_words(name: str) -> str:
+    """A holiday name as matched in text: 'Thanksgiving Day' -> 'thanksgiving'."""
+    from explorer.voice.places import norm
+
+    n = _fold(norm(name))
+    return n[:-4] if n.endswith(" day") else n
+
+
 def weekday(t: str) -> int | None:
     """A weekday named in the text (misspelt too), Monday = 0."""
     from rapidfuzz import process
@@ -239,6 +247,10 @@ def weekday(t: str) -> int | None:
             return DAYS.index(base)
         if tok in DAY_ABBR:
             return DAY_ABBR[tok]
+        if len(tok) >= 4 and tok.isalpha():  # 'frid', 'wednes', 'satur'
+            starts = [d for d in DAYS if d.startswith(tok)]
+            if len(starts) == 1:
+                return DAYS.index(starts[0])
     for tok in t.split():
         if len(tok) >= 6 or (len(tok) >= 5 and tok.endswith(("day", "dy", "dya"))):
             best = process.extractOne(tok, DAYS, scorer=fuzz.ratio)
@@ -259,6 +271,9 @@ def read_when(t: str, today: dt.date, cal: Calendar) -> When:
     named = _named_day(t, cal, year)
     if named:
         w.date, w.named, hour, note = named
+        eve = re.search(rf"\b{re.escape(norm_words(w.named))}\w*(?: day)? eve\b", _fold(t))
+        if eve and not w.named.lower().endswith("eve"):
+            w.date, w.named = w.date - dt.timedelta(days=1), f"the eve of {w.named}"
         if hour is not None:
             w.hour = hour
         w.notes += [note] if note else []
@@ -342,6 +357,10 @@ def _ampm(word: str | None) -> str | None:
 def read_hours(t: str, w: When) -> None:
     """Event hour and duration: clock times, spans ('from 4 to 7pm', '11pm-4am'), periods, durations."""
     hh = r"(\d{1,2})(?::(\d\d))?"
+    t = re.sub(r"\b(from|to|till|til|until|-|and) (noon|midday)\b", r"\1 12pm", t)
+    t = re.sub(r"\b(noon|midday) (to|till|til|until|-)\b", r"12pm \2", t)
+    t = re.sub(r"\b(to|till|til|until) midnight\b", r"\1 12am", t)
+    t = re.sub(r"\b(\d{1,2}(?::\d\d)?\s*(?:am|pm)) (\d{1,2}(?::\d\d)?\s*(?:am|pm))\b", r"\1 to \2", t)  # 1pm-4pm
     rng = re.search(rf"\b(?:from|between)\s+{hh}\s*{AMPM}?\s*(?:to|and|until|till|til|-)\s*{hh}\s*{AMPM}?", t) \
         or re.search(rf"\b{hh}\s*{AMPM}?\s*(?:-|to|until|till|til)\s*{hh}\s*{AMPM}\b", t)
     if rng and int(rng.group(1)) <= 24 and int(rng.group(4)) <= 24:
@@ -384,7 +403,12 @@ def read_hours(t: str, w: When) -> None:
                   r"|the following |another )?(\d+(?:\.\d+)?|an?|1)\s*(hours?|hrs?|h|minutes?|mins?)\b", t) or \
         re.search(r"\b(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:long|of it|straight|in a row)\b", t) \
         or re.search(r"\b(\d+(?:\.\d+)?)[ -](hours?|hrs?|minutes?|mins?)\b(?! (?:before|after|later|from now|ago))", t)
-    if m:
+    couple = re.search(r"\b(?:a )?(couple|few)(?: of)? (?:more )?(?:hours|hrs)\b", t)
+    if couple and not m:
+        w.duration = 2 if couple.group(1) == "couple" else 3
+        if couple.group(1) == "few":
+            w.notes.append("'A few hours' read as 3 hours.")
+    elif m:
         n = 1.0 if m.group(1) in ("a", "an") else float(m.group(1))
         hours = n / 60 if m.group(2).startswith("m") else n
         w.duration = max(1, math.ceil(hours - 1e-9))
