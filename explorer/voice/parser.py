@@ -425,9 +425,9 @@ def _street_pick(g: Gazetteer, street: str, among: list[str]) -> str:
     return max(among, key=lambda s: (g.busy.get(s, 0.0), -g.index[s]))
 
 
-def resolve_place(t: str, g: Gazetteer, counts: bool) -> PlaceOut:
+def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = None) -> PlaceOut:
     """The scenario place of the text, with notes, alternatives ('did you mean') or a refusal."""
-    hits = g.find(t)
+    hits = g.find(t) if hits is None else hits
     out = PlaceOut(reach=0.3 if counts else 2.0)
     if not hits:
         return out
@@ -564,7 +564,7 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
         return _refuse(raw, "unit", city=g.name, measure="pedestrians per hour" if counts else "freeway speed",
                        ask="more people (e.g. '5,000 people' or '50 % more')" if counts
                        else "a slowdown (e.g. '30 % slower' or 'jams')")
-    po = resolve_place(t, g, counts)
+    po = resolve_place(t, g, counts, hits)
     if po.refusal:
         return _refuse(raw, po.refusal[0], **po.refusal[1])
     if po.place is None:

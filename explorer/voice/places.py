@@ -165,26 +165,29 @@ class Gazetteer:
     def find(self, text: str, threshold: float = 86.0) -> list[Hit]:
         """Places named in ``text`` (already normalised), best first, non-overlapping."""
         toks = text.split()
+        windows: dict[int, list[tuple[int, str, set[str]]]] = {}
+        for size in range(1, max((len(a[0].split()) for a in self.aliases), default=1) + 2):
+            windows[size] = [(i, w, set(re.findall(r"\d+", w))) for i in range(0, max(len(toks) - size + 1, 0))
+                             for w in (" ".join(toks[i:i + size]),)]
         hits: list[Hit] = []
         for alias, kind, key, label in self.aliases:
-            a_toks = alias.split()
-            n = len(a_toks)
+            n = alias.count(" ") + 1
             short = len(alias) <= 5
-            nums = set(re.findall(r"\d+", alias))
             if short and alias not in text:
                 continue
+            nums = set(re.findall(r"\d+", alias)) if any(c.isdigit() for c in alias) else set()
+            if nums and not nums <= set(toks):
+                continue
             for size in {n, n + 1, max(n - 1, 1)}:
-                for i in range(0, max(len(toks) - size + 1, 0)):
-                    window = " ".join(toks[i:i + size])
+                for i, window, wnums in windows.get(size, []):
                     if short:
                         score = 100.0 if window == alias else 0.0
                     elif abs(len(window) - len(alias)) > 0.3 * len(alias) + 2:
                         continue
-                    elif nums and not nums <= set(re.findall(r"\d+", window)):
+                    elif nums and not nums <= wnums:
                         continue  # 'the fwy' is not 'the 2 fwy'
-
                     else:
-                        score = fuzz.ratio(alias, window)
+                        score = fuzz.ratio(alias, window, score_cutoff=threshold)
                     if score >= threshold:
                         # a street wins a tie with its counter; an alias from the places file wins a tie
                         bonus = {"street": 0.5, "road": 0.5}.get(kind, 0.0) + 0.25 * ((alias, key) in self.given)
