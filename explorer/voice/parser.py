@@ -264,7 +264,17 @@ def _ratio_slower(frac_of_speed: float) -> float:
     return round(100.0 * (1.0 - frac_of_speed), 1)
 
 
-def read_size(t: str, counts: bool, place_words: str = "") -> Size:
+def read_size(t: str, counts: bool) -> Size:
+    """Unit and magnitude of the event, with a plain note of how it was read."""
+    s = _read_size(t, counts)
+    if s.stated and s.magnitude is not None and not s.notes:
+        s.notes.append({"people": f"Read as {s.magnitude:,.0f} extra people an hour at the place.",
+                        "percent": f"Read as {s.magnitude:g} % more people than usual.",
+                        "percent_slower": f"Read as traffic {s.magnitude:g} % slower than usual."}[s.unit or "percent"])
+    return s
+
+
+def _read_size(t: str, counts: bool) -> Size:
     """Unit and magnitude of the event (``t`` normalised with numbers as digits)."""
     s = Size()
     pct = re.search(rf"\b{NUM}\s*(?:%|percent|per cent|pc|pct)(?:\s+(?:of\s+)?(?:the\s+)?(?:its\s+)?"

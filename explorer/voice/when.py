@@ -354,9 +354,34 @@ def _ampm(word: str | None) -> str | None:
     return None
 
 
+def _duration(t: str, w: When) -> bool:
+    """A stated duration ('for 90 minutes' -> 2 steps, 'a couple of hours' -> 2); True when one was stated."""
+    m = re.search(r"\b(?:for|over|lasting|lasts|last)\s+(?:about |around |roughly |approx |nearly |almost |the next "
+                  r"|the following |another )?(\d+(?:\.\d+)?|an?|1)\s*(hours?|hrs?|h|minutes?|mins?)\b", t) or \
+        re.search(r"\b(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:long|of it|straight|in a row)\b", t) \
+        or re.search(r"\b(\d+(?:\.\d+)?)[ -](hours?|hrs?|minutes?|mins?)\b(?! (?:before|after|later|from now|ago))", t)
+    couple = re.search(r"\b(?:a )?(couple|few)(?: of)? (?:more )?(?:hours|hrs)\b", t)
+    if couple and not m:
+        w.duration = 2 if couple.group(1) == "couple" else 3
+        if couple.group(1) == "few":
+            w.notes.append("'A few hours' read as 3 hours.")
+    elif m:
+        n = 1.0 if m.group(1) in ("a", "an") else float(m.group(1))
+        hours = n / 60 if m.group(2).startswith("m") else n
+        w.duration = max(1, math.ceil(hours - 1e-9))
+    elif re.search(r"\bhalf (?:an|1) (?:hour|hr)\b", t):
+        w.duration = 1
+    elif re.search(r"\b(all day|whole day|entire day)\b", t):
+        w.hour, w.duration = (w.hour if w.hour is not None and w.hour < 10 else 8), 12
+    elif re.search(r"\b(all afternoon|all evening|all night|all morning)\b", t):
+        w.duration = 4
+    return w.duration is not None
+
+
 def read_hours(t: str, w: When) -> None:
     """Event hour and duration: clock times, spans ('from 4 to 7pm', '11pm-4am'), periods, durations."""
     hh = r"(\d{1,2})(?::(\d\d))?"
+    _duration(t, w)
     t = re.sub(r"\b(from|to|till|til|until|-|and) (noon|midday)\b", r"\1 12pm", t)
     t = re.sub(r"\b(noon|midday) (to|till|til|until|-)\b", r"12pm \2", t)
     t = re.sub(r"\b(to|till|til|until) midnight\b", r"\1 12am", t)
@@ -394,30 +419,18 @@ def read_hours(t: str, w: When) -> None:
             w.hour = hour
         else:
             for pat, hour, dur in PERIODS:
-                if re.search(rf"\b(?:{pat})\b", t):
+                pm = re.search(rf"\b(?:{pat})\b", t)
+                if pm:
+                    said = []
                     if w.hour is None:
                         w.hour = hour
-                    w.duration = w.duration or dur
+                        said.append(f"{hour}:00")
+                    if w.duration is None:
+                        w.duration = dur
+                        said.append(f"for {dur} hours")
+                    if said:
+                        w.notes.append(f"'{pm.group(0)}' read as {' '.join(said)}.")
                     break
-    m = re.search(r"\b(?:for|over|lasting|lasts|last)\s+(?:about |around |roughly |approx |nearly |almost |the next "
-                  r"|the following |another )?(\d+(?:\.\d+)?|an?|1)\s*(hours?|hrs?|h|minutes?|mins?)\b", t) or \
-        re.search(r"\b(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:long|of it|straight|in a row)\b", t) \
-        or re.search(r"\b(\d+(?:\.\d+)?)[ -](hours?|hrs?|minutes?|mins?)\b(?! (?:before|after|later|from now|ago))", t)
-    couple = re.search(r"\b(?:a )?(couple|few)(?: of)? (?:more )?(?:hours|hrs)\b", t)
-    if couple and not m:
-        w.duration = 2 if couple.group(1) == "couple" else 3
-        if couple.group(1) == "few":
-            w.notes.append("'A few hours' read as 3 hours.")
-    elif m:
-        n = 1.0 if m.group(1) in ("a", "an") else float(m.group(1))
-        hours = n / 60 if m.group(2).startswith("m") else n
-        w.duration = max(1, math.ceil(hours - 1e-9))
-    elif re.search(r"\bhalf (?:an|1) (?:hour|hr)\b", t):
-        w.duration = 1
-    elif re.search(r"\b(all day|whole day|entire day)\b", t):
-        w.hour, w.duration = (w.hour if w.hour is not None and w.hour < 10 else 8), 12
-    elif re.search(r"\b(all afternoon|all evening|all night|all morning)\b", t):
-        w.duration = 4
     if re.search(r"\b(?:for )?the next \d+(?:\.\d+)? (?:hours?|hrs?|minutes?|mins?)\b", t) and not re.search(
             rf"\b{hh}\s*{AMPM}(?!\w)", t):
         w.notes.append("'The next hours' read as starting now (no clock hour given).")
