@@ -114,3 +114,20 @@ def test_docs_table_is_written_between_the_markers(tmp_path) -> None:
     doc.write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         write_docs(doc, "| new |")
+
+
+def test_llm_path_is_scored_on_the_same_sets(monkeypatch, llm_server, tmp_path) -> None:
+    from tests.voice.conftest import LLMHandler
+
+    _, url = llm_server
+    monkeypatch.setenv("EXPLORER_LLM_URL", url)
+    monkeypatch.setenv("EXPLORER_LLM_MODEL", "tiny")
+    LLMHandler.answer = json.dumps({"refusal": "decrease", "reason": "fewer people cannot be asked for"})
+    p = tmp_path / "two.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in [
+        {"text": "fewer people at Princes Bridge", "today": "2026-11-30", "expect": {"refusal": "decrease"}},
+        {"text": "2000 people at Princes Bridge", "today": "2026-11-30", "expect": {"place": "label:Princes Bridge"}},
+    ]))
+    rep = evaluate("melbourne", path=p, llm=True)
+    assert rep.parsers == {"llm:tiny": 2}
+    assert rep.refusals["right"] == 1 and rep.refusals["wrong"] == 1 and rep.exact == 1
