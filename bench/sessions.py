@@ -4,10 +4,20 @@
 
 Each session is what a browser tab is to the server: a websocket at ``/_stcore/stream`` speaking Streamlit's own
 protobufs (``BackMsg.rerun_script`` with widget states out, ``ForwardMsg`` deltas and ``script_finished`` back).
-A session opens the What-if page, reads the widget ids from the deltas, then repeatedly moves one of the
+A session opens the What-if page, reads the widgets from the deltas, then repeatedly moves one of the
 scenario sliders (start hour, hours to simulate, event size, reach) to a random value and waits until the
-server has finished the rerun. About 1 MB of client memory and a few ms of CPU per rerun, against ~150 MB and
-a full CPU for each headless Chromium page, so 30 sessions fit on a 2-core machine.
+server has finished the rerun.
+
+Like a browser, a session sends the state of **every** widget the last run drew, not only the one it moved
+(each widget's value as the page set it, else the one this client chose, else the widget's default; widgets the
+last run did not draw are dropped, as Streamlit's frontend does), and it keeps the large messages it received
+(``metadata.cacheable``) and reports their hashes, so the server answers an unchanged large element (the map's
+payload carriers) with a reference, as it does for a browser. Without the first, Streamlit resets every keyed
+widget the client leaves out to its default on the next rerun (the scenario falls back to hour 0, two hours,
+no event); without the second, every rerun would carry the map's layers again.
+
+About 1 MB of client memory and a few ms of CPU per rerun, against ~150 MB and a full CPU for each headless
+Chromium page, so 30 sessions fit on a 2-core machine.
 
 API (also used by ``explorer bench``)::
 
@@ -45,6 +55,8 @@ SCENARIO_SLIDERS: tuple[tuple[str, float, float, float, str], ...] = (
     ("Percent slower", 5, 90, 5, "events.0.magnitude"),
     ("Reach (km)", 0.0, 3.0, 0.1, "events.0.reach_km"),
 )
+VALUE_KINDS = ("slider", "select_slider", "checkbox", "toggle", "selectbox", "radio", "number_input", "text_input",
+               "text_area")  # widgets whose value the frontend holds (and sends) from the moment they are drawn
 WIDGET_KINDS = ("slider", "selectbox", "checkbox", "toggle", "button", "text_input", "text_area", "number_input",
                 "radio", "button_group", "select_slider")
 
@@ -68,6 +80,7 @@ class _Stats:
     error_samples: list[str] = field(default_factory=list)
     runs: int = 0
     bytes_in: int = 0
+    references: int = 0  # large messages the server sent as a reference to this client's copy
     acked: list[str] = field(default_factory=list)  # feedback texts the page thanked for
 
     def error(self, what: str) -> None:
@@ -84,7 +97,10 @@ class _Session:
         self.ws_url, self.page, self.query = ws_url, page, query
         self.stats, self.rng, self.timeout = stats, rng, rerun_timeout_s
         self.widgets: dict[str, tuple[str, Any]] = {}  # label -> (kind, proto element)
-        self.states: dict[str, Any] = {}  # widget id -> WidgetState this client has set
+        self.states: dict[str, Any] = {}  # widget id -> WidgetState, every widget drawn by the last run
+        self.drawn: set[str] = set()  # widget ids drawn by the run in progress
+        self.cache: dict[str, tuple[Any, int]] = {}  # hash -> (cacheable ForwardMsg, run count when last used)
+        self.run_count = 0
         self.expect: tuple[str, float] | None = None  # (scenario field, value) the last change asked for
         self.alerts: list[tuple[int, str]] = []  # (Alert.Format, body) drawn by the last run
 
@@ -94,6 +110,7 @@ class _Session:
 
         return ClientState(query_string=self.query, page_name=self.page,
                            widget_states=WidgetStates(widgets=list(self.states.values())),
+                           cached_message_hashes=list(self.cache),
                            context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US",
                                                     url=self.ws_url.replace("ws", "http", 1)))
 
@@ -104,6 +121,7 @@ class _Session:
 
         t0 = time.perf_counter()
         self.alerts = []
+        self.drawn = set()
         await ws.send(BackMsg(rerun_script=self._client_state()).SerializeToString())
         deadline = t0 + self.timeout
         while True:
@@ -114,6 +132,9 @@ class _Session:
             self.stats.bytes_in += len(data)
             msg = ForwardMsg()
             msg.ParseFromString(data)
+            msg = self._resolve(msg)
+            if msg is None:
+                continue
             kind = msg.WhichOneof("type")
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._element(msg.delta.new_element)
@@ -127,9 +148,32 @@ class _Session:
                     self.stats.error("script compile error")
                 if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
                     self.stats.runs += 1
+                    self._finish_run()
                     latency = time.perf_counter() - t0
                     self._check_applied()
                     return latency
+
+    def _resolve(self, msg: Any) -> Any:
+        """A reference to a message this client holds becomes that message (None if it is not held); a large
+        message is kept for later references, as Streamlit's frontend does."""
+        if msg.WhichOneof("type") == "ref_hash":
+            hit = self.cache.get(msg.ref_hash)
+            if hit is None:
+                self.stats.error(f"reference to a message this client does not hold: {msg.ref_hash}")
+                return None
+            self.cache[msg.ref_hash] = (hit[0], self.run_count)
+            self.stats.references += 1
+            return hit[0]
+        if msg.metadata.cacheable and msg.hash:
+            self.cache[msg.hash] = (msg, self.run_count)
+        return msg
+
+    def _finish_run(self) -> None:
+        """End of a full run: forget the states of widgets it did not draw and messages not used for
+        ``global.maxCachedMessageAge`` (2) runs, as the frontend does."""
+        self.states = {k: v for k, v in self.states.items() if k in self.drawn}
+        self.run_count += 1
+        self.cache = {h: (m, used) for h, (m, used) in self.cache.items() if self.run_count - used <= 2}
 
     def _check_applied(self) -> None:
         """The scenario in the page's address bar must hold the value this client just set."""
@@ -159,6 +203,11 @@ class _Session:
             self.stats.error(f"st.error: {el.alert.body}")
         elif which in WIDGET_KINDS:
             w = getattr(el, which)
+            if getattr(w, "id", ""):
+                self.drawn.add(w.id)
+                state = _widget_state(which, w, self.states.get(w.id))
+                if state is not None:
+                    self.states[w.id] = state
             if getattr(w, "label", "") and getattr(w, "id", ""):
                 self.widgets[w.label] = (which, w)
 
@@ -168,7 +217,8 @@ class _Session:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         drawn = [(w, lo, hi, step, path) for label, lo, hi, step, path in SCENARIO_SLIDERS
-                 for text, (kind, w) in self.widgets.items() if kind == "slider" and text.startswith(label)]
+                 for text, (kind, w) in self.widgets.items()
+                 if kind == "slider" and text.startswith(label) and w.id in self.states]
         if not drawn:
             return False
         w, lo, hi, step, path = self.rng.choice(drawn)
@@ -227,16 +277,59 @@ class _Writer(_Session):
                         return
                     await asyncio.sleep(self.rng.uniform(*think_s))
                     text = f"{self.tag}-{k}: the crossing by the station needs a longer green light"
-                    self.states = {area.id: WidgetState(id=area.id, string_value=text),
-                                   send.id: WidgetState(id=send.id, trigger_value=True)}
+                    self.states[area.id] = WidgetState(id=area.id, string_value=text)
+                    self.states[send.id] = WidgetState(id=send.id, trigger_value=True)
                     self.stats.latencies_s.append(await self._rerun(ws))
+                    self.states.pop(send.id, None)  # a trigger is sent once
                     if any(f == Alert.SUCCESS and body.startswith("Thank you") for f, body in self.alerts):
                         self.stats.acked.append(text)
                     elif not any(f == Alert.ERROR for f, _ in self.alerts):  # an st.error is counted already
                         self.stats.error(f"feedback neither thanked for nor refused: {text}")
-                    self.states = {}
         except Exception as exc:
             self.stats.error(f"{type(exc).__name__}: {exc}")
+
+
+def _widget_state(kind: str, w: Any, held: Any) -> Any:
+    """The WidgetState a browser holds for widget ``w`` after drawing it: the value the page set
+    (``set_value``), else the one it held already (``held``), else the widget's default; None for widgets
+    that hold no value until used (buttons, uploads)."""
+    from streamlit.proto.Common_pb2 import DoubleArray, StringArray
+    from streamlit.proto.NumberInput_pb2 import NumberInput
+    from streamlit.proto.Slider_pb2 import Slider
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    if kind not in VALUE_KINDS:  # buttons and triggers: nothing until pressed
+        return None
+    if held is not None and not w.set_value:
+        return held
+    out = WidgetState(id=w.id)
+    if kind in ("checkbox", "toggle"):
+        out.bool_value = w.value if w.set_value else w.default
+    elif kind in ("slider", "select_slider") and w.type == Slider.SELECT_SLIDER:
+        values = list(w.raw_value) if w.set_value else [w.options[int(i)] for i in w.default]
+        out.string_array_value.CopyFrom(StringArray(data=values))
+    elif kind == "slider":
+        out.double_array_value.CopyFrom(DoubleArray(data=list(w.value if w.set_value else w.default)))
+    elif kind in ("selectbox", "radio"):
+        if w.set_value and w.HasField("raw_value"):
+            out.string_value = w.raw_value
+        elif w.HasField("default") and 0 <= w.default < len(w.options):
+            out.string_value = w.options[w.default]
+        else:
+            return None
+    elif kind == "number_input":
+        if not (w.set_value or w.HasField("default")):
+            return None
+        v = w.value if w.set_value else w.default
+        if w.data_type == NumberInput.INT:
+            out.int_value = int(v)
+        else:
+            out.double_value = v
+    else:  # text_input, text_area
+        if not (w.set_value or w.HasField("default")):
+            return None
+        out.string_value = w.value if w.set_value else w.default
+    return out
 
 
 def _pct(xs: list[float], q: float) -> float | None:
@@ -254,7 +347,8 @@ def _summary(stats: _Stats, n: int, first_loads: int) -> dict[str, Any]:
     return {"sessions": n, "actions": max(0, len(lat) - first_loads), "latencies_s": lat,
             "p50_s": statistics.median(lat) if lat else None, "p95_s": _pct(lat, 95),
             "max_s": max(lat, default=None), "errors": stats.errors, "error_samples": stats.error_samples,
-            "mb_received": stats.bytes_in / 1e6, "first_load_s": stats.first_s, "change_s": changes,
+            "mb_received": stats.bytes_in / 1e6, "references": stats.references, "first_load_s": stats.first_s,
+            "change_s": changes,
             "change_p50_s": statistics.median(changes) if changes else None, "change_p95_s": _pct(changes, 95),
             "first_load_p50_s": statistics.median(stats.first_s) if stats.first_s else None}
 
@@ -299,9 +393,9 @@ def drive_sessions(base_url: str, n_sessions: int = 30, *, duration_s: float | N
     Returns a dict: sessions, actions (slider changes answered), latencies_s (every rerun, first page loads
     included, seconds), p50_s, p95_s, max_s, the same for the reruns after a change only (change_s,
     change_p50_s, change_p95_s) and for the first page loads (first_load_s, first_load_p50_s), errors,
-    error_samples, mb_received, wall_s; ``feedback``: the same keys for the writers plus ``acked`` (the texts
-    the page thanked for); and when ``server_pid`` is
-    given rss_before_mb, rss_after_mb and rss_per_session_mb (growth / (sessions + writers)).
+    error_samples, mb_received, references (large messages answered by reference), wall_s; ``feedback``: the
+    same keys for the writers plus ``acked`` (the texts the page thanked for); and when ``server_pid`` is given
+    rss_before_mb, rss_after_mb and rss_per_session_mb (growth / (sessions + writers)).
     """
     if duration_s is None and n_actions is None:
         raise ValueError("give duration_s or n_actions")

@@ -36,7 +36,7 @@ def sessions_module() -> ModuleType:
 
 def _summary(res: dict[str, Any]) -> dict[str, Any]:
     keep = ("sessions", "actions", "p50_s", "p95_s", "max_s", "errors", "error_samples", "wall_s", "mb_received",
-            "rss_before_mb", "rss_after_mb", "rss_per_session_mb", "change_p50_s", "change_p95_s",
+            "references", "rss_before_mb", "rss_after_mb", "rss_per_session_mb", "change_p50_s", "change_p95_s",
             "first_load_p50_s")
     out = {k: res.get(k) for k in keep}
     out["reruns"] = len(res.get("latencies_s", []))
