@@ -12,6 +12,7 @@ import { cellTip, escape, scenarioFrame, sensorTip, statFrame, statText } from "
 import { remember, unpack, whenStored } from "./payload.js";
 import { CSS } from "./style.js";
 
+const ROAD_PX = 3; // width of the roads coloured by their sensor, pixels
 const SPEEDS = { "0.5×": 1600, "1×": 800, "2×": 400, "4×": 200 };
 const VIEW_NAMES = { baseline: "Baseline", scenario: "Scenario", difference: "Difference" };
 const UI_STATE = new Map(); // per map key: hour, view, 3D, speed, camera (kept while the page lives)
@@ -106,11 +107,87 @@ function segments(payload, pos, start) {
   return payload.arrays[key];
 }
 
+/**
+ * Whether this browser draws WebGL in software (SwiftShader, llvmpipe). There, multisampling and instanced draws
+ * (deck.gl draws one instance per line segment, point or column) are what a frame costs: measured in headless
+ * Chromium (bench/profile_map.py), 4,459 road segments took ~100 ms as a LineLayer and ~20 ms as plain
+ * triangles, and multisampling added ~40 % to the hour's layers. A GPU keeps antialiasing.
+ */
+let SOFTWARE = null;
+function softwareGL() {
+  if (SOFTWARE === null) {
+    SOFTWARE = false;
+    try {
+      const gl = document.createElement("canvas").getContext("webgl2");
+      if (gl) {
+        const info = gl.getExtension("WEBGL_debug_renderer_info");
+        const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+        SOFTWARE = /swiftshader|llvmpipe|softpipe|software/i.test(name);
+        const lose = gl.getExtension("WEBGL_lose_context");
+        if (lose) lose.loseContext();
+      }
+    } catch (err) {
+      SOFTWARE = false;
+    }
+  }
+  return SOFTWARE;
+}
+
+/** A payload's binary layer data object, made once (deck.gl compares data by identity: a new object every hour
+ * would re-tessellate polygons and re-upload positions). */
+function once(payload, key, make) {
+  if (!payload.arrays[key]) payload.arrays[key] = make();
+  return payload.arrays[key];
+}
+
+/**
+ * Road segments as thin flat quads (closed lon/lat rings of 5 vertices) about `px` pixels wide at zoom `zoom`
+ * (rounded to half levels, so they are rebuilt only when the zoom really changes): one plain draw of triangles
+ * instead of one instance per segment, which software WebGL pays for (see softwareGL). `path` maps each quad
+ * to its road.
+ */
+function roadQuads(payload, zoom, px) {
+  const z = Math.round(zoom * 2) / 2;
+  const key = `rquads|${z}|${px}`;
+  const hit = payload.arrays.rquads;
+  if (hit && hit.key === key) return hit;
+  const seg = segments(payload, "rpos", "rstart");
+  const n = seg.length;
+  const s = seg.attributes.getSourcePosition.value;
+  const t = seg.attributes.getTargetPosition.value;
+  const c = Math.cos((payload.header.view.latitude * Math.PI) / 180);
+  const half = ((px / 2) * 360 * c) / (512 * 2 ** z); // degrees of latitude per half width at this zoom
+  const pos = new Float32Array(n * 10);
+  const startIndices = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const x0 = s[3 * i];
+    const y0 = s[3 * i + 1];
+    const x1 = t[3 * i];
+    const y1 = t[3 * i + 1];
+    const dx = (x1 - x0) * c;
+    const dy = y1 - y0;
+    const len = Math.hypot(dx, dy) || 1;
+    const ox = ((-dy / len) * half) / c;
+    const oy = (dx / len) * half;
+    pos.set([x0 + ox, y0 + oy, x1 + ox, y1 + oy, x1 - ox, y1 - oy, x0 - ox, y0 - oy, x0 + ox, y0 + oy], 10 * i);
+    startIndices[i] = 5 * i;
+  }
+  startIndices[n] = 5 * n;
+  payload.arrays.rquads = { key, length: n, startIndices, attributes: { getPolygon: { value: pos, size: 2 } }, path: seg.path };
+  return payload.arrays.rquads;
+}
+
+/** The camera part of a view state (without transition settings), for the lower deck. */
+function camera(v) {
+  return { longitude: v.longitude, latitude: v.latitude, zoom: v.zoom, pitch: v.pitch || 0, bearing: v.bearing || 0 };
+}
+
 class MapView {
   constructor(parent, setTrigger) {
     injectStyle();
     this.setTrigger = setTrigger;
     this.root = el("div", "xdm", { "data-testid": "explorerDeckMap" });
+    this.underDiv = el("div", "xdm-under"); // the layers that do not change with the hour
     this.mapDiv = el("div", "xdm-map");
     this.clock = el("div", "xdm-clock", { "aria-live": "polite" });
     this.legend = el("div", "xdm-legend");
@@ -119,7 +196,7 @@ class MapView {
     this.stage = el("div", "xdm-stage");
     this.tip = el("div", "xdm-tip", { role: "tooltip" });
     this.tip.style.display = "none";
-    this.stage.append(this.mapDiv, this.clock, this.legend, this.note, this.tip);
+    this.stage.append(this.underDiv, this.mapDiv, this.clock, this.legend, this.note, this.tip);
     this.root.append(this.stage, this.bar);
     parent.appendChild(this.root);
     this.resize = new ResizeObserver(() => this.root.classList.toggle("xdm-narrow", this.root.clientWidth < 640));
@@ -137,6 +214,7 @@ class MapView {
     this.resize.disconnect();
     document.removeEventListener("fullscreenchange", this.onFullscreen);
     if (this.deck) this.deck.finalize();
+    if (this.under) this.under.finalize();
     this.root.remove();
   }
 
@@ -176,9 +254,21 @@ class MapView {
     this.render();
   }
 
+  /**
+   * Two decks, one over the other: the lower draws the city's layers that do not change with the hour (zones
+   * and their outlines, Home's grey roads) and is redrawn only when the camera moves; the upper draws what an
+   * hour step changes. An hour step then redraws only the upper one.
+   */
   ensureDeck(view, jump) {
     if (!this.deck) {
       this.viewState = view;
+      const deviceProps = softwareGL() ? { webgl: { antialias: false } } : undefined;
+      // the lower deck keeps antialiasing everywhere: it is drawn only when the camera moves, and its 1-pixel
+      // zone outlines break into dashes without it
+      this.under = new Deck({
+        parent: this.underDiv, width: "100%", height: "100%", viewState: camera(view), controller: false,
+        useDevicePixels: true, layers: [],
+      });
       this.deck = new Deck({
         parent: this.mapDiv,
         width: "100%",
@@ -187,17 +277,21 @@ class MapView {
         controller: { dragRotate: true, touchRotate: true },
         onViewStateChange: ({ viewState }) => {
           this.viewState = viewState;
+          this.under.setProps({ viewState: camera(viewState) });
           const s = UI_STATE.get(this.opts.id) || {};
           UI_STATE.set(this.opts.id, { ...s, camera: viewState, base: this.base.header.key });
+          if (this.quads && this.quads.key !== this.quadKey()) this.render(); // roads rebuilt for the new zoom
         },
         onHover: (info) => this.hover(info),
         onClick: (info) => this.click(this.pick(info.x, info.y)),
         onAfterRender: () => this.afterRender(),
         useDevicePixels: true,
+        deviceProps,
       });
     } else if (jump) {
       this.viewState = view;
       this.deck.setProps({ initialViewState: view });
+      if (!view.transitionDuration) this.under.setProps({ viewState: camera(view) });
     }
   }
 
@@ -222,17 +316,28 @@ class MapView {
   }
 
   /** Tests only (window.__deckmap.capture = true): a hash of every frame's pixels, read from the canvas. */
+  /**
+   * Tests only (window.__deckmap.capture = true): a hash of every frame's pixels (the upper deck's, which an hour
+   * step redraws) and the share of pixels drawn by either deck (the lower one holds zones and outlines).
+   */
   fingerprint(gl) {
     const w = gl.drawingBufferWidth;
     const h = gl.drawingBufferHeight;
     if (!this.capBuf || this.capBuf.length !== w * h * 4) this.capBuf = new Uint8Array(w * h * 4);
     const buf = this.capBuf;
     gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, buf);
+    const ug = this.under && this.under.device && this.under.device.gl;
+    let low = null;
+    if (ug && ug.drawingBufferWidth === w && ug.drawingBufferHeight === h) {
+      if (!this.capLow || this.capLow.length !== buf.length) this.capLow = new Uint8Array(buf.length);
+      low = this.capLow;
+      ug.readPixels(0, 0, w, h, ug.RGBA, ug.UNSIGNED_BYTE, low);
+    }
     let fp = 2166136261;
     let drawn = 0;
     for (let i = 0; i < buf.length; i += 12) {
       fp = Math.imul(fp ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)), 16777619) >>> 0;
-      drawn += buf[i + 3] > 0 ? 1 : 0;
+      drawn += buf[i + 3] > 0 || (low && low[i + 3] > 0) ? 1 : 0;
     }
     STATS.frames = STATS.frames || [];
     STATS.frames.push({ id: this.opts.id, hour: this.state.hour, view: this.state.view, fp, drawn: drawn / (buf.length / 12) });
@@ -261,6 +366,28 @@ class MapView {
     return f;
   }
 
+  /** The layers that do not change with the hour or view (drawn by the lower deck). */
+  staticLayers() {
+    const ba = this.base.arrays;
+    const h = this.data.header;
+    const out = [];
+    if (ba.zpos) {
+      const zones = once(this.base, "zones-data", () => ({ length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPolygon: { value: ba.zpos, size: 2 } } }));
+      out.push(new SolidPolygonLayer({ id: "zones", data: zones, _normalize: false, positionFormat: "XY", getFillColor: [11, 92, 173, 28], pickable: false }));
+      out.push(new LineLayer({ id: "zone-lines", data: segments(this.base, "zpos", "zstart"), getColor: [11, 92, 173, 140], getWidth: 1, pickable: false }));
+    }
+    if (ba.rpos && h.kind !== "scenario") {
+      out.push(new LineLayer({ id: "roads", data: segments(this.base, "rpos", "rstart"), pickable: false, getColor: [90, 90, 90, 200], getWidth: 2 }));
+    }
+    return out;
+  }
+
+  /** The quads' key at the current zoom (roadQuads rebuilds them when it changes). */
+  quadKey() {
+    return `rquads|${Math.round((this.viewState ? this.viewState.zoom : this.base.header.view.zoom) * 2) / 2}|${ROAD_PX}`;
+  }
+
+  /** The layers an hour step or a view change redraws (the upper deck). */
   layers() {
     const b = this.base.header;
     const ba = this.base.arrays;
@@ -271,27 +398,24 @@ class MapView {
     const dur = STATS.noTransitions ? 0 : this.state.playing ? Math.min(0.6 * SPEEDS[s.speed], 500) : 250;
     const transitions = { getFillColor: dur, getElevation: dur, getColor: dur };
     const out = [];
-    if (ba.zpos) {
-      const zones = { length: ba.zstart.length - 1, startIndices: ba.zstart, attributes: { getPolygon: { value: ba.zpos, size: 2 } } };
-      out.push(new SolidPolygonLayer({ id: "zones", data: zones, _normalize: false, positionFormat: "XY", getFillColor: [11, 92, 173, 28], pickable: false }));
-      out.push(new LineLayer({ id: "zone-lines", data: segments(this.base, "zpos", "zstart"), getColor: [11, 92, 173, 140], getWidth: 1, pickable: false }));
-    }
     const cells = b.mode === "cells";
-    if (ba.rpos && !(cells && h.kind === "scenario")) {
-      const roads = segments(this.base, "rpos", "rstart");
-      const bySensor = h.kind === "scenario" && !cells;
+    this.quads = null;
+    if (ba.rpos && h.kind === "scenario" && !cells) {
+      // roads take their nearest sensor's colour: flat quads (one plain draw), rebuilt when the zoom changes
+      const quads = (this.quads = roadQuads(this.base, this.viewState ? this.viewState.zoom : b.view.zoom, ROAD_PX));
       const rs = ba.rsensor;
-      const seg = roads.path;
+      const seg = quads.path;
       const c = f.colours;
-      out.push(new LineLayer({
-        id: "roads", data: roads, pickable: false,
-        getColor: bySensor ? (_, { index }) => { const j = rs[seg[index]] * 4; return [c[j], c[j + 1], c[j + 2], 200]; } : [90, 90, 90, 200],
-        getWidth: bySensor ? 3 : 2, updateTriggers: { getColor: trig }, transitions: bySensor ? { getColor: dur } : undefined,
+      out.push(new SolidPolygonLayer({
+        id: "roads", data: quads, _normalize: false, positionFormat: "XY", pickable: false,
+        getFillColor: (_, { index }) => { const j = rs[seg[index]] * 4; return [c[j], c[j + 1], c[j + 2], 255]; }, // opaque: no darker dots where quads overlap
+        updateTriggers: { getFillColor: trig }, transitions: { getFillColor: dur },
+        parameters: { depthWriteEnabled: false }, // flat on the ground: the sensors drawn next stay on top
       }));
     }
     const colour = (_, { index }) => { const j = index * 4; return [f.colours[j], f.colours[j + 1], f.colours[j + 2], f.colours[j + 3]]; };
     if (cells) {
-      const data = { length: ba.cstart.length - 1, startIndices: ba.cstart, attributes: { getPolygon: { value: ba.cpos, size: 2 } } };
+      const data = once(this.base, "cells-data", () => ({ length: ba.cstart.length - 1, startIndices: ba.cstart, attributes: { getPolygon: { value: ba.cpos, size: 2 } } }));
       const extruded = s.threeD && h.kind === "scenario";
       out.push(new SolidPolygonLayer({
         id: "cells", data, _normalize: false, positionFormat: "XY", extruded, pickable: false,
@@ -307,7 +431,7 @@ class MapView {
         const d = h.detail;
         const fd = f.detail;
         out.push(new ScatterplotLayer({
-          id: "detail", data: { length: d.ids.length, attributes: { getPosition: { value: xyz(this.data, "dpos"), size: 3 } } },
+          id: "detail", data: once(this.data, "detail-data", () => ({ length: d.ids.length, attributes: { getPosition: { value: xyz(this.data, "dpos"), size: 3 } } })),
           getFillColor: (_, { index }) => { const j = index * 4; return [fd.colours[j], fd.colours[j + 1], fd.colours[j + 2], 255]; },
           getRadius: b.edge_m / 8, radiusMinPixels: 4, radiusMaxPixels: 14, stroked: true, getLineColor: [20, 20, 20, 255],
           lineWidthMinPixels: 1, pickable: false, updateTriggers: { getFillColor: trig }, transitions,
@@ -315,11 +439,11 @@ class MapView {
       }
     } else {
       const n = ba.spos.length / 2;
-      const data = { length: n, attributes: { getPosition: { value: xyz(this.base, "spos"), size: 3 } } };
+      const data = once(this.base, "sensors-data", () => ({ length: n, attributes: { getPosition: { value: xyz(this.base, "spos"), size: 3 } } }));
       const r = b.radius_m;
       if (h.kind === "scenario" && s.threeD) {
         out.push(new ColumnLayer({
-          id: "sensors", data, getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
+          id: "sensors-3d", data, // an id of its own: deck.gl reused the column layer's state for the 2D points getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
           radius: r, diskResolution: 12, extruded: true, coverage: 0.9, pickable: false,
           updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
         }));
@@ -349,6 +473,11 @@ class MapView {
     this.root.dataset.view = s.view;
     this.root.dataset.threeD = String(s.threeD);
     this.root.dataset.playing = String(s.playing);
+    const underKey = `${this.base.header.key}|${h.kind}`;
+    if (this.underKey !== underKey) {
+      this.underKey = underKey;
+      this.under.setProps({ layers: this.staticLayers() });
+    }
     this.deck.setProps({ layers: this.layers() });
     this.drawOverlays();
     UI_STATE.set(this.opts.id, { ...(UI_STATE.get(this.opts.id) || {}), hour: s.hour, view: s.view, threeD: s.threeD, speed: s.speed });
@@ -574,6 +703,9 @@ export default function deckmap(component) {
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
     const payload = unpack(data instanceof Uint8Array ? data : new Uint8Array(data));
     remember(payload);
+    STATS.carried = STATS.carried || [];
+    STATS.carried.push({ key: payload.header.key, t: performance.now() }); // when each payload arrived (bench)
+    if (STATS.carried.length > 100) STATS.carried.splice(0, STATS.carried.length - 100);
     hideCarrier(parentElement);
     parentElement.dataset && (parentElement.dataset.payload = payload.header.key);
     return undefined;

@@ -5,6 +5,7 @@ export const CSS = `
 .xdm.xdm-fullscreen { border: none; border-radius: 0; height: 100vh !important; }
 .xdm-stage { position: relative; flex: 1; min-height: 0; }
 .xdm-map { position: absolute; inset: 0; }
+.xdm-under { position: absolute; inset: 0; pointer-events: none; }
 .xdm-clock { position: absolute; top: 10px; left: 12px; background: rgba(255,255,255,0.88); border: 1px solid #333;
   border-radius: 6px; padding: 4px 10px; font-size: 24px; font-weight: 700; pointer-events: none; z-index: 2; }
 .xdm-clock .xdm-offset { font-size: 15px; font-weight: 400; margin-left: 8px; color: #333; }
