@@ -4,14 +4,14 @@ import streamlit as st
 
 from explorer.ui.state import city_picker
 from explorer.ui.voice import cached_store, current_whatif, facilitator_ok, place_name, qr_png, say_url
-from explorer.ui.workshop import WORKSHOP_CSS
+from explorer.ui.workshop import projector_layout
 from explorer.voice.brief import md_escape
 from explorer.voice.store import StoreError, themes
 
 REFRESH_S = 3
 
 city = city_picker()
-st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)  # constant CSS, no user text
+projector_layout()  # large type, sidebar folded away (the facilitator's controls are there)
 store = cached_store()
 ss = st.session_state
 
@@ -39,7 +39,7 @@ with st.sidebar.expander("Facilitator", expanded=False):
 
 link = say_url(city, base.strip() or None)
 left, right = st.columns([1, 3])
-left.image(qr_png(link), caption="Scan to have your say", width=260)
+left.image(qr_png(link), caption="Scan to have your say", width="stretch")
 left.code(link, language=None, wrap_lines=True)
 
 

@@ -6,7 +6,14 @@ from explorer.render.scenario import Summary, headline_cards, peak_place, sensor
 from explorer.share import SharedRun, encode
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import controls
-from explorer.ui.scenario_panel import apply_link_or_preset, exports, map_panel, save_and_load, selected_sensor
+from explorer.ui.scenario_panel import (
+    apply_link_or_preset,
+    exports,
+    headline,
+    map_panel,
+    save_and_load,
+    selected_sensor,
+)
 from explorer.ui.state import city_picker, user_errors
 from explorer.ui.workshop import workshop_mode
 
@@ -24,13 +31,8 @@ with user_errors():
 summary = Summary.of(result)
 value_name = city.manifest.series.value_name
 
-st.title(f"What if… {city.name}")
-cards = headline_cards(result, city)
-for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
-    col.metric(label, value, help=help_text)
-st.markdown(peak_place(result, city) if scenario.events else "")
-if not scenario.events:
-    st.info("No event yet: the maps show what the model expects on this day. Add an event in the sidebar.")
+headline(f"What if… {city.name}", headline_cards(result, city),
+         peak_place(result, city) if scenario.events else None, workshop)
 
 sensor = selected_sensor(city, result)
 map_panel(city, result, summary, workshop, sensor)  # hour, view, 2D/3D and Play switch in the browser

@@ -24,7 +24,8 @@ def place_options(city: City) -> dict[str, str]:
     return opts
 
 
-def _place_key(city: City, place) -> str:
+def place_key(city: City, place) -> str:
+    """The place option of an event's place (a lat/lon place: its nearest sensor)."""
     if place.sensor_id is not None:
         return f"s:{place.sensor_id}"
     if place.zone_id is not None:
@@ -46,7 +47,7 @@ def load_into_widgets(city: City, scenario: Scenario, seed: int = 0, n_samples: 
     ss.sc_has_event = bool(scenario.events)
     ev = scenario.events[0] if scenario.events else None
     counts = is_counts(city)
-    ss.sc_place = _place_key(city, ev.place) if ev else next(iter(place_options(city)))
+    ss.sc_place = place_key(city, ev.place) if ev else next(iter(place_options(city)))
     ss.sc_unit = ev.unit if ev else ("people" if counts else "percent_slower")
     ss.sc_mag = float(ev.magnitude) if ev else (5000.0 if counts else 30.0)
     ss.sc_offset = ev.start_offset_hours if ev else 1
@@ -95,9 +96,9 @@ def controls(city: City, workshop: bool) -> tuple[Scenario, int, int]:
         events.append({"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": mag, "unit": unit,
                        "start_offset_hours": offset, "duration_hours": duration, "reach_km": reach})
     with sb.expander("Advanced", expanded=False) if not workshop else st.container():
-        if workshop:
-            n = st.session_state.get("sc_n", 64)
-            seed = st.session_state.get("sc_seed", 0)
+        if workshop:  # hidden widgets lose their state: keep it as plain state until they come back
+            n = st.session_state.sc_n = st.session_state.get("sc_n", 64)
+            seed = st.session_state.sc_seed = st.session_state.get("sc_seed", 0)
         else:
             n = st.select_slider("Samples", SAMPLE_CHOICES, key="sc_n",
                                  help="More samples give smoother uncertainty bands and take longer.")

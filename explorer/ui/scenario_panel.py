@@ -7,6 +7,7 @@ from functools import partial
 import streamlit as st
 
 from explorer.cities import City
+from explorer.comparison import keep
 from explorer.errors import ExplorerError
 from explorer.models.generator.api import GeneratorBundle, ScenarioResult
 from explorer.presets import Preset, presets_for
@@ -72,6 +73,29 @@ def apply_link_or_preset(city: City) -> None:
         st.sidebar.info(ss.sc_story)
 
 
+NO_EVENT = "No event yet: the maps show what the model expects on this day. Add an event in the sidebar."
+
+
+def headline(title: str, cards: list[tuple[str, str, str]], note: str | None, workshop: bool) -> None:
+    """The page title, the headline numbers and a line on where the largest change is (``note``; None: no
+    event). In workshop mode all of it sits in one compact row so the map below starts high on the screen."""
+    if workshop:
+        cols = st.columns([1.6] + [1] * len(cards), vertical_alignment="bottom")
+        with cols[0].container(key="ws_head"):
+            st.title(title)
+            st.markdown(note or NO_EVENT)
+        for col, (label, value, help_text) in zip(cols[1:], cards, strict=True):
+            col.metric(label, value, help=help_text)
+        return
+    st.title(title)
+    for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
+        col.metric(label, value, help=help_text)
+    if note:
+        st.markdown(note)
+    else:
+        st.info(NO_EVENT)
+
+
 def selected_sensor(city: City, result: ScenarioResult) -> str:
     """The sensor shown in the detail chart: clicked on the map, else the event's place, else the peak."""
     sel = st.session_state.get("sc_selected")
@@ -100,9 +124,10 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
         note = (f"{len(result.sensor_ids):,} sensors shown as {len(cells.ids):,} areas (h3 resolution "
                 f"{cells.resolution}); {data.nbytes / 1000:,.0f} kB sent for the whole horizon. "
                 + (f"Selected area: {len(detail['ids'])} sensors." if detail else "Click an area to see its sensors."))
-    click = map_with_layers(base, data, key="sc_map", height=720 if workshop else 620, three_d=True,
-                            view="difference", hour=busiest_hour(summary), selected=None if big else sensor,
-                            cell=cell, note=note, large=workshop)
+    with st.container(key="ws_map"):  # workshop CSS sizes the map in this container to the window
+        click = map_with_layers(base, data, key="sc_map", height=720 if workshop else 620, three_d=True,
+                                view="difference", hour=busiest_hour(summary), selected=None if big else sensor,
+                                cell=cell, note=note, large=workshop)
     if not click:
         return
     if click.get("kind") == "cell" and big:
@@ -141,12 +166,9 @@ def save_and_load(city: City, scenario, seed: int, n: int) -> None:
         else:  # the widgets are drawn already: load on the rerun, before they are (as for a map click)
             st.session_state.sc_pending_load = (loaded.to_json(), seed, n)
             st.rerun()
-    saved = st.session_state.setdefault("saved_scenarios", [])
     if cols[2].button("Keep for comparison", key="sc_keep", help="Up to four scenarios on the Compare page"):
-        entry = {"city": city.slug, "scenario": scenario.to_json(), "seed": seed, "n": n}
-        if entry not in saved:
-            saved.append(entry)
-            del saved[:-4]
+        saved = st.session_state.saved_scenarios = keep(st.session_state.get("saved_scenarios", []), scenario,
+                                                        seed, n)
         cols[2].success(f"{len(saved)} kept")
     st.caption("The address bar holds the whole scenario, seed and model id: copy it to share these exact numbers.")
 
@@ -154,18 +176,18 @@ def save_and_load(city: City, scenario, seed: int, n: int) -> None:
 def exports(city: City, result: ScenarioResult, summary: Summary, bundle: GeneratorBundle) -> None:
     """Download buttons; each file is built only when its button is clicked (not on every rerun)."""
     st.subheader("Export")
-    cols = st.columns(5)
     hour = busiest_hour(summary)
-    cols[0].download_button("Report (HTML, offline)", partial(html_report, city, result, summary, bundle.meta),
-                            file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
-    cols[1].download_button("Results (CSV)", partial(result_csv, result, city), file_name=f"whatif-{city.slug}.csv",
-                            mime="text/csv", key="sc_dl_csv")
-    cols[2].download_button("Sensors (GeoJSON)", partial(result_geojson, city, result, summary),
-                            file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
-    cols[3].download_button("Map (PNG)", partial(map_png, city, result, summary, hour),
-                            file_name=f"whatif-{city.slug}.png", mime="image/png", key="sc_dl_png",
-                            help=f"The difference map at {result.times[hour]:%a %H:%M}, the hour with the most "
-                                 "significant changes")
-    cols[4].download_button("Planning brief (HTML)", lambda: brief_html(build_brief(result, city)),
-                            file_name=f"brief-{city.slug}.html", mime="text/html", key="sc_dl_brief",
-                            help="One page in plain language: what was asked, what the model expects, how sure it is.")
+    row = st.container(horizontal=True, gap="small")  # buttons as wide as their labels, wrapping when narrow
+    row.download_button("Report (HTML, offline)", partial(html_report, city, result, summary, bundle.meta),
+                        file_name=f"whatif-{city.slug}.html", mime="text/html", key="sc_dl_html")
+    row.download_button("Results (CSV)", partial(result_csv, result, city), file_name=f"whatif-{city.slug}.csv",
+                        mime="text/csv", key="sc_dl_csv")
+    row.download_button("Sensors (GeoJSON)", partial(result_geojson, city, result, summary),
+                        file_name=f"whatif-{city.slug}.geojson", mime="application/geo+json", key="sc_dl_geo")
+    row.download_button("Map (PNG)", partial(map_png, city, result, summary, hour),
+                        file_name=f"whatif-{city.slug}.png", mime="image/png", key="sc_dl_png",
+                        help=f"The difference map at {result.times[hour]:%a %H:%M}, the hour with the most "
+                             "significant changes")
+    row.download_button("Planning brief (HTML)", lambda: brief_html(build_brief(result, city)),
+                        file_name=f"brief-{city.slug}.html", mime="text/html", key="sc_dl_brief",
+                        help="One page in plain language: what was asked, what the model expects, how sure it is.")
