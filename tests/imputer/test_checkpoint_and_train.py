@@ -32,8 +32,12 @@ def test_dry_run_writes_self_describing_checkpoint(dry_checkpoint: Path, melbour
     assert meta["data_hash"] == melbourne.data_hash
     assert "--dry-run" in meta["command"]
     assert meta["config"]["model"]["n_nodes"] == DRY_SENSORS
-    assert set(meta["metrics"]) >= {"val_mae", "point", "block"}
-    assert meta["metrics"]["point"]["mae"] > 0
+    assert set(meta["metrics"]) >= {"val_mae", "point", "block", "check"}
+    for protocol in ("point", "block"):
+        figures = meta["metrics"][protocol]
+        assert figures["mae"] > 0 and figures["crps"] > 0 and 0 <= figures["coverage"] <= 1
+        assert {"lag1_real", "lag1_sampled", "neighbour_real", "neighbour_sampled"} <= set(figures)
+    assert meta["calibration"]["band_scale"] > 0 and meta["config"]["model"]["residual"] == "graph-ar"
 
 
 def test_round_trip_gives_identical_predictions(dry_checkpoint: Path, melbourne) -> None:
@@ -64,10 +68,11 @@ def test_refuses_altered_weights(dry_checkpoint: Path, melbourne, tmp_path: Path
         load_imputer(melbourne, base)
 
 
-def test_refuses_config_that_does_not_fit(dry_checkpoint: Path, melbourne, tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", [{"hidden": 64}, {"beta": 0.5, "latent": 4}])  # the second: the earlier CVAE's
+def test_refuses_config_that_does_not_fit(dry_checkpoint: Path, melbourne, tmp_path: Path, change: dict) -> None:
     base = tmp_path / "imputer"
     meta = json.loads(dry_checkpoint.with_suffix(".json").read_text())
-    meta["config"]["model"]["hidden"] = 64
+    meta["config"]["model"].update(change)
     base.with_suffix(".safetensors").write_bytes(dry_checkpoint.with_suffix(".safetensors").read_bytes())
     base.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="does not fit"):

@@ -1,4 +1,9 @@
-"""Run a trained imputer over a long series: sliding windows, overlapping predictions averaged per step."""
+"""Run a trained imputer over a long series.
+
+The point estimate and the residual's parameters come from sliding windows (overlapping windows averaged per
+step); sampled fills then run the residual's graph-autoregressive recursion once over the whole range, so a
+sample stays coherent across window borders.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import numpy as np
 import torch
 
 from explorer.models.imputer.model import STImputer
+
+OUTPUTS = ("loc", "psi", "c", "a")
 
 
 def _starts(start: int, stop: int, window: int, stride: int) -> np.ndarray:
@@ -28,12 +35,12 @@ def _batch(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarra
 
 
 @torch.no_grad()
-def predict(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, start: int = 0,
-            stop: int | None = None, stride: int = 1, batch: int = 64) -> np.ndarray:
-    """Point prediction (prior-mean latent) on the original scale for steps [start, stop): (stop-start, N).
+def window_outputs(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, start: int = 0,
+                   stop: int | None = None, stride: int = 1, batch: int = 64) -> dict[str, np.ndarray]:
+    """The model's outputs (normalised units) for steps [start, stop), each (stop-start, N).
 
     ``x`` is (time, sensors) with NaN where a value is not visible. Every window lies inside [start, stop);
-    predictions of overlapping windows are averaged per step.
+    outputs of overlapping windows are averaged per step.
     """
     stop = len(x) if stop is None else stop
     model.eval()
@@ -42,43 +49,71 @@ def predict(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarr
     if stop - start < w:
         raise ValueError(f"the range holds {stop - start} steps, fewer than one window of {w}")
     starts = _starts(start, stop, w, stride)
-    total = torch.zeros(stop - start, x.shape[1], dtype=torch.float64)
+    total = torch.zeros(len(OUTPUTS), stop - start, x.shape[1], dtype=torch.float64)
     count = torch.zeros(stop - start, 1, dtype=torch.float64)
     for i in range(0, len(starts), batch):
         s = starts[i:i + batch]
-        z, m, sl, dt = _batch(model, x, slot, daytype, s, device)
-        loc = model(z, m, sl, dt)["loc"].double().cpu()  # (B, T, N)
+        out = model(*_batch(model, x, slot, daytype, s, device))
+        stacked = torch.stack([out[k] for k in OUTPUTS], 1).double().cpu()  # (B, 4, T, N)
         for j, s0 in enumerate(s):
-            total[s0 - start:s0 - start + w] += loc[j]
+            total[:, s0 - start:s0 - start + w] += stacked[j]
             count[s0 - start:s0 - start + w] += 1
-    mean = (total / count).float()
-    return (mean * model.std.cpu() + model.mean.cpu()).numpy()
+    mean = (total / count).float().numpy()
+    return dict(zip(OUTPUTS, mean, strict=True))
+
+
+def to_original(model: STImputer, z: np.ndarray) -> np.ndarray:
+    """Normalised units -> the series' units (broadcast over leading axes)."""
+    return z * model.std.cpu().numpy() + model.mean.cpu().numpy()
+
+
+def predict(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, start: int = 0,
+            stop: int | None = None, stride: int = 1, batch: int = 64) -> np.ndarray:
+    """Point prediction on the original scale for steps [start, stop): (stop-start, N)."""
+    out = window_outputs(model, x, slot, daytype, start, stop, stride, batch)
+    return to_original(model, out["loc"])
 
 
 @torch.no_grad()
+def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndarray, n_samples: int, seed: int,
+                   chunk: int = 256) -> np.ndarray:
+    """Sampled residuals (S, T, N) in normalised units from ``window_outputs``; 0 where not ``filled``.
+
+    Runs r_t = a_t * r_{t-1} [filled at t-1] + psi_t * eta_t + c_t * (W xi_t) over the whole range.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    t_len, n = out["loc"].shape
+    w_t = model.spread().detach().cpu().T  # (N, N): xi @ W.T
+    psi, c, a = (torch.from_numpy(out[k]) for k in ("psi", "c", "a"))
+    fill = torch.from_numpy(np.asarray(filled, dtype=bool)).float()
+    res = torch.zeros(n_samples, t_len, n)
+    r = torch.zeros(n_samples, n)
+    graph = bool((c != 0).any())
+    for c0 in range(0, t_len, chunk):
+        c1 = min(t_len, c0 + chunk)
+        innov = torch.randn(n_samples, c1 - c0, n, generator=gen) * psi[c0:c1]
+        if graph:
+            innov += (torch.randn(n_samples, c1 - c0, n, generator=gen) @ w_t) * c[c0:c1]
+        for t in range(c0, c1):
+            r = a[t] * r + innov[:, t - c0]
+            r = r * fill[t]  # a measured value has no residual: the next step starts afresh from it
+            res[:, t] = r
+    return res.numpy()
+
+
 def sample(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, n_samples: int, seed: int,
            start: int = 0, stop: int | None = None, stride: int | None = None,
-           batch: int = 64) -> np.ndarray:
-    """``n_samples`` sampled fills on the original scale, (S, stop-start, N).
+           out: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """``n_samples`` sampled fills on the original scale, (S, stop-start, N); visible cells keep their value.
 
-    Windows overlap by half (stride ``window // 2`` by default); overlapping samples are averaged per step,
-    which keeps each sample smooth across window borders.
+    The residual is scaled by the model's validation-fitted ``band_scale``; ``stride`` is that of the
+    windows giving the parameters (default: half a window); ``out`` reuses ``window_outputs`` already computed.
     """
     stop = len(x) if stop is None else stop
-    model.eval()
-    device = next(model.parameters()).device
-    w = model.cfg.window
-    stride = stride or max(1, w // 2)
-    starts = _starts(start, stop, w, stride)
-    gen = torch.Generator(device=device).manual_seed(seed)
-    total = torch.zeros(n_samples, stop - start, x.shape[1], dtype=torch.float64)
-    count = torch.zeros(1, stop - start, 1, dtype=torch.float64)
-    for i in range(0, len(starts), batch):
-        s = starts[i:i + batch]
-        z, m, sl, dt = _batch(model, x, slot, daytype, s, device)
-        draws = model.sample(z, m, sl, dt, n_samples, generator=gen).double().cpu()  # (S, B, T, N)
-        for j, s0 in enumerate(s):
-            total[:, s0 - start:s0 - start + w] += draws[:, j]
-            count[:, s0 - start:s0 - start + w] += 1
-    out = (total / count).float()
-    return (out * model.std.cpu() + model.mean.cpu()).numpy()
+    if out is None:
+        out = window_outputs(model, x, slot, daytype, start, stop, stride or max(1, model.cfg.window // 2))
+    obs = x[start:stop]
+    filled = np.isnan(obs)
+    res = draw_residuals(model, out, filled, n_samples, seed)
+    draws = to_original(model, out["loc"][None] + float(model.band_scale) * res)
+    return np.where(filled[None], draws, obs[None]).astype(np.float32)

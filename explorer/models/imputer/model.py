@@ -1,13 +1,24 @@
-"""A spatio-temporal conditional VAE that imputes sensor windows and samples plausible fills.
+"""A spatio-temporal imputer whose sampled fills are coherent in time and across neighbouring sensors.
 
-Shapes: B windows, T steps, N sensors, H hidden channels, K neighbour candidates, Z latent channels.
+Shapes: B windows, T steps, N sensors, H hidden channels, K neighbour candidates.
 
-The encoder reads what is visible in a window and builds cheap, strong evidence for every cell: a linear
-interpolation in time of the same sensor, the sensor's daily profile, and attention-weighted anomalies of
-its most correlated sensors at the same step. Dilated temporal convolutions and a learned sparse sensor
-mixing turn that into a conditioning state ``h``. A prior ``p(z | h)`` and, during training only, a posterior
-``q(z | h, y)`` give a per-cell latent; the decoder mixes ``z`` over time and sensors again (so samples are
-coherent) and outputs a Laplace location and scale per cell, as a correction to the interpolation.
+Point estimate. The encoder reads what is visible in a window and builds cheap, strong evidence for every cell:
+a linear interpolation in time of the same sensor, the sensor's daily profile, and attention-weighted anomalies
+of its most correlated sensors at the same step. Dilated temporal convolutions and a learned sparse sensor
+mixing turn that into a state ``u``; a head outputs ``loc``, a correction to the interpolation, trained for the
+absolute error (so ``loc`` is a conditional median).
+
+Sampled fills. Around ``loc`` the residual ``r = y - loc`` of the filled cells is a Gaussian process with a
+graph-autoregressive structure (``residual="graph-ar"``): along time
+
+    r_t = a_t * r_{t-1} + psi_t * eta_t + c_t * (W xi_t),    eta_t, xi_t ~ N(0, I_N),
+
+where ``r_{t-1}`` counts only where the previous value was filled too (a measured value has no residual),
+``a`` (AR coefficient), ``psi`` (own innovation scale) and ``c`` (graph innovation scale) are per cell, read
+from ``u`` by a small head, and ``W`` (N x N, each row a softmax over the sensor and its K neighbours) spreads
+shared innovations over neighbours. The head and ``W`` are trained by the exact Gaussian likelihood of the
+held-out residuals, ``loc`` detached, so the sampling model never pulls the point estimate away from the median.
+``residual="ar"`` drops the graph term and ``"independent"`` also the AR term (per-cell noise: the ablations).
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+RESIDUALS = ("graph-ar", "ar", "independent")
+
 
 @dataclass
 class ImputerConfig:
@@ -30,19 +43,20 @@ class ImputerConfig:
     slots_per_day: int
     window: int = 24
     hidden: int = 16
-    latent: int = 4
     n_neighbours: int = 16
     n_heads: int = 4
     dilations: tuple[int, ...] = (1, 2)
     embed: int = 8
-    beta: float = 0.5  # KL weight; 0.05 let the posterior carry what the prior cannot see (validation MAE 2.36)
-    nll_weight: float = 0.2  # weight of the posterior path's Laplace NLL against the prior mean's L1
     dropout: float = 0.0
-    ridge: bool = False  # experimental: a closed-form spatial regression on neighbours' anomalies as an input
+    residual: str = "graph-ar"  # structure of the sampled residual: graph-ar, ar or independent
+    res_hidden: int = 16
+    nll_steps: int = 6  # time steps per window whose residual likelihood is scored in a training step
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.n_neighbours = max(1, min(self.n_neighbours, self.n_nodes - 1))
+        if self.residual not in RESIDUALS:
+            raise ValueError(f"unknown residual structure {self.residual!r}; choose one of {RESIDUALS}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -53,7 +67,6 @@ class ImputerConfig:
     def from_dict(cls, d: dict[str, Any]) -> ImputerConfig:
         d = dict(d)
         d["dilations"] = tuple(d.get("dilations", (1, 2)))
-        d.setdefault("ridge", False)  # checkpoints written before the option existed
         return cls(**d)
 
 
@@ -107,7 +120,7 @@ class STBlock(nn.Module):
 
 
 class STImputer(nn.Module):
-    """Spatio-temporal conditional VAE imputer (see module docstring)."""
+    """Point estimate plus a graph-autoregressive Gaussian residual (see module docstring)."""
 
     def __init__(self, cfg: ImputerConfig) -> None:
         super().__init__()
@@ -118,18 +131,18 @@ class STImputer(nn.Module):
         self.register_buffer("std", torch.ones(n))
         self.register_buffer("profile", torch.zeros(2, cfg.slots_per_day, n))  # (daytype, slot, N) normalised
         self.register_buffer("nb_idx", torch.zeros(n, k, dtype=torch.long))
-        if cfg.ridge:
-            self.register_buffer("nb_w", torch.zeros(n, k))  # ridge weights of each sensor's neighbours
+        # set by calibration on the validation part (``api.fit_band_scale``), not learned: the factor on sampled
+        # residuals that makes the P10-P90 band cover 80 % of held-out values
+        self.register_buffer("band_scale", torch.ones(()))
         self.nb_logits = nn.Parameter(torch.zeros(cfg.n_heads, n, k))
         self.node_emb = nn.Parameter(torch.randn(n, cfg.embed) * 0.1)
-        n_feat = 8 + int(cfg.ridge) + 2 * cfg.n_heads + 4 + cfg.embed
+        n_feat = 8 + 2 * cfg.n_heads + 4 + cfg.embed
         self.inp = nn.Linear(n_feat, hd)
-        self.blocks = nn.ModuleList(STBlock(hd, d, n, k, cfg.dropout) for d in cfg.dilations)
-        self.prior = nn.Linear(hd, 2 * cfg.latent)
-        self.post = nn.Sequential(nn.Linear(hd + 2, hd), nn.ReLU(), nn.Linear(hd, 2 * cfg.latent))
-        self.z_in = nn.Linear(cfg.latent, hd)
-        self.dec = STBlock(hd, 1, n, k, cfg.dropout)
-        self.head = nn.Sequential(nn.Linear(hd, hd), nn.ReLU(), nn.Linear(hd, 2))
+        self.blocks = nn.ModuleList(STBlock(hd, d, n, k, cfg.dropout) for d in (*cfg.dilations, 1))
+        self.head = nn.Sequential(nn.Linear(hd, hd), nn.ReLU(), nn.Linear(hd, 1))
+        # the residual's sampling model: per-cell (psi, c, a) and the graph spreading W
+        self.res_head = nn.Sequential(nn.Linear(hd + 4, cfg.res_hidden), nn.ReLU(), nn.Linear(cfg.res_hidden, 3))
+        self.res_logits = nn.Parameter(torch.zeros(n, k + 1))  # over [self, K neighbours]
 
     # ---- data-derived buffers -------------------------------------------------------------------------
     @torch.no_grad()
@@ -150,17 +163,14 @@ class STImputer(nn.Module):
                     with np.errstate(all="ignore"):
                         prof[d, s] = np.nan_to_num(np.nanmean(rows, axis=0))
         anomaly = z - prof[daytype, slot]
-        nb = top_correlated(anomaly, self.cfg.n_neighbours)
-        self.nb_idx.copy_(torch.from_numpy(nb))
-        if self.cfg.ridge:
-            self.nb_w.copy_(torch.from_numpy(ridge_weights(anomaly, nb).astype(np.float32)))
+        self.nb_idx.copy_(torch.from_numpy(top_correlated(anomaly, self.cfg.n_neighbours)))
         self.mean.copy_(torch.from_numpy(mu.astype(np.float32)))
         self.std.copy_(torch.from_numpy(sd.astype(np.float32)))
         self.profile.copy_(torch.from_numpy(prof.astype(np.float32)))
 
     # ---- model -----------------------------------------------------------------------------------------
-    def encode(self, x: Tensor, m: Tensor, slot: Tensor, daytype: Tensor) -> tuple[Tensor, Tensor]:
-        """Conditioning state h (B, T, N, H) and the interpolation base (B, T, N), all normalised units."""
+    def encode(self, x: Tensor, m: Tensor, slot: Tensor, daytype: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """State u (B, T, N, H), the interpolation base (B, T, N) and gap features (B, T, N, 4)."""
         b, t, n = x.shape
         x = x * m
         interp, d_prev, d_next = interpolate_window(x, m)
@@ -179,11 +189,9 @@ class STImputer(nn.Module):
         phase = 2 * math.pi * slot.float() / self.cfg.slots_per_day  # (B, T)
         tfeat = torch.stack([phase.sin(), phase.cos(), daytype.float(), torch.zeros_like(phase)], -1)
         tl = float(self.cfg.window)
-        feats = [
-            x, m, interp, interp - prof, prof, anom,
-            *([self._ridge(anom)] if self.cfg.ridge else []),
-            torch.log1p(d_prev) / math.log1p(tl), torch.log1p(d_next) / math.log1p(tl),
-        ]
+        gap = torch.stack([m, torch.log1p(d_prev) / math.log1p(tl), torch.log1p(d_next) / math.log1p(tl),
+                           cover.mean(-1)], -1)  # (B, T, N, 4)
+        feats = [x, m, interp, interp - prof, prof, anom, gap[..., 1], gap[..., 2]]
         h = torch.cat([
             torch.stack(feats, -1), nb_est, cover,
             tfeat.unsqueeze(2).expand(b, t, n, 4), self.node_emb.expand(b, t, n, -1),
@@ -191,53 +199,57 @@ class STImputer(nn.Module):
         h = self.inp(h)
         for blk in self.blocks:
             h = blk(h, self.nb_idx)
-        return h, interp
+        return h, interp, gap
 
-    def _ridge(self, anom: Tensor) -> Tensor:
-        """The ridge estimate of each cell's anomaly from its neighbours' visible anomalies (B, T, N)."""
-        b, t, n = anom.shape
-        r = torch.zeros(n, n, device=anom.device, dtype=anom.dtype).scatter(1, self.nb_idx, self.nb_w)  # (dst, src)
-        return (anom.reshape(b * t, n) @ r.T).view(b, t, n)
+    def forward(self, x: Tensor, m: Tensor, slot: Tensor, daytype: Tensor) -> dict[str, Tensor]:
+        """Normalised units, all (B, T, N): ``loc`` and the residual's ``psi``, ``c``, ``a``."""
+        u, base, gap = self.encode(x, m, slot, daytype)
+        loc = base + self.head(u)[..., 0]
+        o = self.res_head(torch.cat([u.detach(), gap], -1))
+        psi = F.softplus(o[..., 0] - 1.0) + 1e-2
+        zero = torch.zeros_like(psi)
+        c = F.softplus(o[..., 1] - 1.0) if self.cfg.residual == "graph-ar" else zero
+        a = torch.tanh(o[..., 2]) if self.cfg.residual != "independent" else zero
+        return {"loc": loc, "psi": psi, "c": c, "a": a}
 
-    def decode(self, h: Tensor, z: Tensor, base: Tensor) -> tuple[Tensor, Tensor]:
-        """Laplace location and scale (B, T, N) in normalised units."""
-        u = self.dec(h + self.z_in(z), self.nb_idx)
-        out = self.head(u)
-        loc = base + out[..., 0]
-        scale = F.softplus(out[..., 1]) + 1e-3
-        return loc, scale
+    def spread(self) -> Tensor:
+        """W (N, N): row i spreads the shared innovation over sensor i and its K neighbours (rows sum to 1)."""
+        n = self.cfg.n_nodes
+        cols = torch.cat([torch.arange(n, device=self.nb_idx.device)[:, None], self.nb_idx], 1)  # (N, K+1)
+        w = torch.zeros(n, n, device=self.res_logits.device, dtype=self.res_logits.dtype)
+        return w.scatter_add(1, cols, torch.softmax(self.res_logits, dim=1))
 
-    def forward(self, x: Tensor, m: Tensor, slot: Tensor, daytype: Tensor,
-                y: Tensor | None = None, mt: Tensor | None = None) -> dict[str, Tensor]:
-        """Training pass when ``y``/``mt`` (targets and their mask) are given, else the prior-mean prediction."""
-        h, base = self.encode(x, m, slot, daytype)
-        mu_p, lv_p = self.prior(h).chunk(2, -1)
-        lv_p = lv_p.clamp(-8, 4)
-        loc_p, scale_p = self.decode(h, mu_p, base)
-        out = {"loc": loc_p, "scale": scale_p}
-        if y is not None and mt is not None:
-            mu_q, lv_q = self.post(torch.cat([h, (y * mt).unsqueeze(-1), mt.unsqueeze(-1)], -1)).chunk(2, -1)
-            lv_q = lv_q.clamp(-8, 4)
-            z = mu_q + torch.randn_like(mu_q) * (0.5 * lv_q).exp()
-            loc_q, scale_q = self.decode(h, z, base)
-            kl = 0.5 * (lv_p - lv_q + ((lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp()) - 1).sum(-1)  # (B, T, N)
-            out.update(loc_q=loc_q, scale_q=scale_q, kl=kl)
-        return out
+    def residual_nll(self, out: dict[str, Tensor], r: Tensor, target: Tensor, steps: Tensor) -> Tensor:
+        """Exact Gaussian negative log-likelihood (nats per scored cell) of held-out residuals at chosen steps.
 
-    @torch.no_grad()
-    def sample(self, x: Tensor, m: Tensor, slot: Tensor, daytype: Tensor, n_samples: int,
-               generator: torch.Generator | None = None) -> Tensor:
-        """Samples (S, B, T, N) in normalised units: z from the prior, then Laplace noise."""
-        h, base = self.encode(x, m, slot, daytype)
-        mu_p, lv_p = self.prior(h).chunk(2, -1)
-        sd_p = (0.5 * lv_p.clamp(-8, 4)).exp()
-        outs = []
-        for _ in range(n_samples):
-            eps = torch.randn(mu_p.shape, generator=generator, device=mu_p.device, dtype=mu_p.dtype)
-            loc, scale = self.decode(h, mu_p + eps * sd_p, base)
-            u = torch.rand(loc.shape, generator=generator, device=loc.device, dtype=loc.dtype) - 0.5
-            outs.append(loc - scale * u.sign() * torch.log1p(-2 * u.abs()).clamp(min=-20))
-        return torch.stack(outs)
+        ``r`` (B, T, N) residuals y - loc (loc detached), 0 outside ``target`` (B, T, N) bool, the cells whose
+        residual is known and scored; ``steps`` (S,) time indices >= 1 to score. The AR term reads r_{t-1}, which
+        is 0 where the previous value was measured (as in sampling) or not known.
+        """
+        n = r.shape[2]
+        prev = r[:, steps - 1]  # (B, S, N)
+        sel = {k: v[:, steps] for k, v in out.items()}
+        tgt = target[:, steps].reshape(-1, n)  # (B*S, N)
+        d = (r[:, steps] - sel["a"] * prev).reshape(-1, n)  # innovations
+        psi, c = sel["psi"].reshape(-1, n), sel["c"].reshape(-1, n)
+        # gather each row's scored sensors first, pad to the row maximum (identity where padded)
+        order = torch.argsort((~tgt).to(torch.int8), dim=1, stable=True)
+        width = int(tgt.sum(1).max())
+        if width == 0:
+            return r.new_zeros(())
+        idx = order[:, :width]  # (R, M)
+        valid = torch.gather(tgt, 1, idx).float()  # (R, M)
+        dg = torch.gather(d, 1, idx) * valid
+        cov = torch.diag_embed(torch.gather(psi, 1, idx) ** 2 * valid + (1 - valid))
+        if self.cfg.residual == "graph-ar":
+            w = self.spread()
+            s = w @ w.T  # (N, N)
+            cg = torch.gather(c, 1, idx) * valid  # (R, M)
+            cov = cov + cg[:, :, None] * cg[:, None, :] * s[idx[:, :, None], idx[:, None, :]]
+        chol = torch.linalg.cholesky(cov)
+        z = torch.linalg.solve_triangular(chol, dg.unsqueeze(-1), upper=False)[..., 0]
+        nll = 0.5 * (z**2).sum() + chol.diagonal(dim1=1, dim2=2).log().sum() + 0.5 * math.log(2 * math.pi) * valid.sum()
+        return nll / valid.sum().clamp(min=1)
 
 
 def top_correlated(z: np.ndarray, k: int) -> np.ndarray:
@@ -256,29 +268,6 @@ def top_correlated(z: np.ndarray, k: int) -> np.ndarray:
     if idx.shape[1] < k:  # a single sensor: point at itself
         idx = np.zeros((n, k), dtype=np.int64)
     return idx.astype(np.int64)
-
-
-def ridge_weights(anomaly: np.ndarray, nb: np.ndarray, drop: float = 0.3, seed: int = 0,
-                  max_rows: int = 12000) -> np.ndarray:
-    """Per-sensor ridge regression (N, K) of its anomaly on its neighbours' anomalies.
-
-    Missing neighbour values count as 0 (the sensor's profile); a share ``drop`` of neighbour values is
-    dropped at random while fitting so the weights stay sensible when neighbours are missing too.
-    """
-    rng = np.random.default_rng(seed)
-    rows = anomaly[np.linspace(0, len(anomaly) - 1, min(max_rows, len(anomaly))).astype(int)]
-    n, k = nb.shape
-    w = np.zeros((n, k))
-    for i in range(n):
-        y = rows[:, i]
-        x = rows[:, nb[i]]
-        x = np.where(np.isnan(x) | (rng.random(x.shape) < drop), 0.0, x)
-        ok = ~np.isnan(y)
-        if ok.sum() <= k:
-            continue
-        x, y = x[ok], y[ok]
-        w[i] = np.linalg.solve(x.T @ x + 1e-2 * len(y) * np.eye(k), x.T @ y)
-    return w
 
 
 def time_features(index: Any, freq_seconds: float, slots_per_day: int) -> tuple[np.ndarray, np.ndarray]:

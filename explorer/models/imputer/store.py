@@ -33,7 +33,7 @@ def load_imputer(city: City, path: Path | None = None) -> tuple[STImputer, dict[
     try:
         model = STImputer(ImputerConfig.from_dict(meta["config"]["model"]))
         model.load_state_dict(tensors)
-    except (KeyError, TypeError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"the checkpoint does not fit this model ({exc})", where=str(path or default_path(city)),
                               fix=f"retrain it: explorer impute train --city {city.slug}") from None
     return model.eval(), meta

@@ -89,21 +89,18 @@ def synthetic_hide(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def loss_fn(model: STImputer, out: dict[str, torch.Tensor], y: torch.Tensor, mt: torch.Tensor,
-            weight: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """nll_weight * Laplace NLL with the posterior latent + L1 of the prior-mean prediction + beta * KL, on hidden
-    targets.
+            weight: torch.Tensor, steps: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """L1 of the point estimate on hidden targets + the residual's Gaussian NLL (point estimate detached).
 
-    ``weight`` (N,) scales each sensor by its standard deviation so the loss tracks MAE on the original scale.
+    ``weight`` (N,) scales each sensor's L1 by its standard deviation so it tracks MAE on the original scale.
+    The NLL trains only the residual's head and graph spreading (their inputs are detached), so adding it does
+    not change the point estimate's training.
     """
     wm = mt * weight  # (B, T, N)
-    denom = wm.sum().clamp(min=1.0)
-    nll = ((y - out["loc_q"]).abs() / out["scale_q"] + out["scale_q"].log()) * wm
-    l1 = (y - out["loc"]).abs() * wm
-    kl = out["kl"].mean()
-    total = model.cfg.nll_weight * nll.sum() / denom + l1.sum() / denom + model.cfg.beta * kl
-    with torch.no_grad():
-        parts = {"nll": float(nll.sum() / denom), "l1": float(l1.sum() / denom), "kl": float(kl)}
-    return total, parts
+    l1 = ((y - out["loc"]).abs() * wm).sum() / wm.sum().clamp(min=1.0)
+    r = (y - out["loc"].detach()) * mt
+    nll = model.residual_nll(out, r, mt > 0, steps)
+    return l1 + nll, {"l1": float(l1.detach()), "nll": float(nll.detach())}
 
 
 def val_mae(model: STImputer, data: Prepared, max_steps: int = 2000) -> float:
@@ -118,7 +115,8 @@ def val_mae(model: STImputer, data: Prepared, max_steps: int = 2000) -> float:
 
 def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: TrainConfig | None = None,
           progress: bool = True) -> tuple[STImputer, dict[str, Any]]:
-    """Train a fresh model on the training part of ``series``; returns the best model (by validation MAE)."""
+    """Train a fresh model on the training part of ``series``; returns the best model (by validation MAE) and
+    a record of the run. The band calibration (``model.band_scale``) is fitted on the validation part last."""
     cfg = cfg or TrainConfig()
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -144,6 +142,8 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
     cpu_gen = torch.Generator().manual_seed(cfg.seed)
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    residual = [p for name, p in model.named_parameters() if name.startswith("res_")]
+    groups = [[p for name, p in model.named_parameters() if not name.startswith("res_")], residual]
     best: tuple[float, dict[str, torch.Tensor] | None, int] = (float("inf"), None, 0)
     history: list[dict[str, float]] = []
     t0, c0 = time.perf_counter(), time.process_time()
@@ -158,17 +158,19 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
         hide = synthetic_hide(m, gen)
         mt = (m & hide).float()
         m_in = (m & ~hide).float()
-        out = model(x * m_in, m_in, slot[idx], dayt[idx], y=x * m.float(), mt=mt)
-        loss, parts = loss_fn(model, out, x, mt, weight)
+        out = model(x * m_in, m_in, slot[idx], dayt[idx])
+        steps = 1 + torch.randperm(w - 1, generator=cpu_gen)[:mc.nll_steps].to(device)
+        loss, parts = loss_fn(model, out, x * m.float(), mt, weight, steps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        for group in groups:  # the point path and the residual model clipped apart: neither starves the other
+            torch.nn.utils.clip_grad_norm_(group, 1.0)
         opt.step()
         # warm-up, then cosine decay over whichever runs out first: steps or the time budget
         done = max((step + 1) / cfg.steps, (time.perf_counter() - t0) / 60 / cfg.max_minutes)
         for group in opt.param_groups:
             group["lr"] = cfg.lr * min(1.0, (step + 2) / 50) * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
-        bar.set_postfix(loss=f"{loss.item():.3f}", l1=f"{parts['l1']:.3f}")
+        bar.set_postfix(l1=f"{parts['l1']:.3f}", nll=f"{parts['nll']:.3f}")
         last = step + 1 == cfg.steps
         over = (time.perf_counter() - t0) / 60 > cfg.max_minutes
         if (step + 1) % cfg.val_every == 0 or last or over:
@@ -184,6 +186,10 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
     assert best[1] is not None
     model.load_state_dict(best[1])
     model.to("cpu").eval()
+    from explorer.models.imputer.api import fit_band_scale
+
+    calibration = fit_band_scale(model, series, mask_seed=cfg.mask_seed)
+    model.band_scale.fill_(calibration["band_scale"])
     info = {
         "train_s": round(train_s, 1),
         "cpu_s": round(time.process_time() - c0, 1),
@@ -192,7 +198,57 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
         "best_step": best[2],
         "val_mae": round(best[0], 4),
         "stopped_early_by_time": stopped_early,
+        "calibration": calibration,
         "history": history,
         "train_config": asdict(cfg),
     }
     return model, info
+
+
+def refit_residual(model: STImputer, series: pd.DataFrame, residual: str, steps: int = 300, batch: int = 16,
+                   lr: float = 3e-3, seed: int = 0, mask_seed: int = DEFAULT_SEED) -> STImputer:
+    """A copy of ``model`` whose residual model (structure ``residual``) is trained afresh on its frozen point
+    path, then calibrated: the side-by-side comparison of residual structures on one point estimate.
+
+    Windows, synthetic hiding and the likelihood are those of ``train``; only ``res_*`` parameters move.
+    """
+    torch.manual_seed(seed)
+    cfg = ImputerConfig.from_dict({**model.cfg.to_dict(), "residual": residual})
+    fresh = STImputer(cfg)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("res_")}
+    fresh.load_state_dict(state, strict=False)
+    fresh.band_scale.fill_(1.0)
+    data = prepare_training(series, mask_seed)
+    a, _ = data.bounds
+    vals = torch.from_numpy(np.nan_to_num(data.values[:a]))
+    vis = torch.from_numpy(data.visible[:a])
+    slot, dayt = torch.from_numpy(data.slot[:a]), torch.from_numpy(data.daytype[:a])
+    w = cfg.window
+    gen = torch.Generator().manual_seed(seed)
+    params = [p for name, p in fresh.named_parameters() if name.startswith("res_")]
+    for name, p in fresh.named_parameters():
+        p.requires_grad_(name.startswith("res_"))
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
+    fresh.train()
+    for step in range(steps):
+        idx = torch.randint(0, a - w + 1, (batch,), generator=gen)[:, None] + torch.arange(w)[None, :]
+        x = (vals[idx] - fresh.mean) / fresh.std
+        m = vis[idx]
+        mt = m & synthetic_hide(m, gen)
+        m_in = (m & ~mt).float()
+        out = fresh(x * m_in, m_in, slot[idx], dayt[idx])
+        nll = fresh.residual_nll(out, (x - out["loc"].detach()) * mt, mt,
+                                 1 + torch.randperm(w - 1, generator=gen)[:cfg.nll_steps])
+        opt.zero_grad(set_to_none=True)
+        nll.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        for group in opt.param_groups:
+            group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (step + 1) / steps))
+    for p in fresh.parameters():
+        p.requires_grad_(True)
+    fresh.eval()
+    from explorer.models.imputer.api import fit_band_scale
+
+    fresh.band_scale.fill_(fit_band_scale(fresh, series, mask_seed=mask_seed)["band_scale"])
+    return fresh
