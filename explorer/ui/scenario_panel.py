@@ -53,7 +53,7 @@ def apply_link_or_preset(city: City) -> None:
         if shared is not None and shared.scenario.city == city.slug:
             load_into_widgets(city, shared.scenario, shared.seed, shared.n_samples)
         else:
-            first = opening_preset(presets_for(city.slug))
+            first = opening_preset(presets_for(city))
             load_into_widgets(city, first.scenario)
             ss.sc_story = first.story
     if "sc_pending_load" in ss:  # an uploaded scenario (save_and_load)
@@ -62,7 +62,7 @@ def apply_link_or_preset(city: City) -> None:
     if "sc_pending_place" in ss:
         ss.sc_place = ss.pop("sc_pending_place")
         ss.sc_has_event = True
-    tour = presets_for(city.slug)
+    tour = presets_for(city)  # the loaded City: a slug would load the city a second time
     with st.sidebar.expander("Tour: preset scenarios", expanded=False):
         for i, p in enumerate(tour):
             if st.button(p.title, key=f"sc_tour_{i}", help=p.story, use_container_width=True):
