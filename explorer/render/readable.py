@@ -238,3 +238,16 @@ def aggregate_rows(matrix: pd.DataFrame, groups: Mapping[str, str] | None = None
     rows = [matrix.loc[order[b]].mean() for b in bands]
     labels = [f"ranked {b[0] + 1}–{b[-1] + 1}" if len(b) > 1 else f"ranked {b[0] + 1}" for b in bands]
     return pd.DataFrame(rows, index=labels), "band of sensors"
+
+
+def sensor_zones(city: Any) -> dict[str, str] | None:
+    """Each sensor's zone name (the zone polygon it lies in; a sensor outside every zone is left out), for
+    :func:`aggregate_rows`; None when the city has no zones layer."""
+    import geopandas as gpd
+
+    if getattr(city, "zones", None) is None:
+        return None
+    pts = city.sensors[["sensor_id", "geometry"]]
+    hit = gpd.sjoin(pts, city.zones[["name", "geometry"]].to_crs(pts.crs), how="inner", predicate="within")
+    hit = hit[~hit["sensor_id"].duplicated()]
+    return dict(zip(hit["sensor_id"].astype(str), hit["name"].astype(str), strict=True))

@@ -109,3 +109,19 @@ def test_heatmap_rows_kept_grouped_or_banded():
     banded, kind = aggregate_rows(m, zones, max_rows=2)  # three zones are still too many: bands by rank
     assert kind == "band of sensors" and banded.index.tolist() == ["ranked 1–3", "ranked 4–6"]
     assert banded.iloc[0].tolist() == [8.0, 9.0]  # s5, s4, s3 have the largest means
+
+
+def test_sensor_zones_from_the_city_layers():
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from explorer.render.readable import sensor_zones
+
+    class Town:
+        sensors = gpd.GeoDataFrame({"sensor_id": ["a", "b", "c"]},
+                                   geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(5, 5)], crs=4326)
+        zones = gpd.GeoDataFrame({"name": ["West", "East"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
+
+    assert sensor_zones(Town()) == {"a": "West", "b": "East"}
+    Town.zones = None
+    assert sensor_zones(Town()) is None
