@@ -1,1 +1,1 @@
-"""Pure builders of pydeck decks, plotly figures and legends. No streamlit here."""
+"""Pure builders of the map payloads, plotly figures and legends. No streamlit here."""

@@ -127,7 +127,8 @@ NOT_SIGNIFICANT = ("rgb(170,170,170)", "Not significant (P10–P90 spans 0)")
 
 def scenario_legends(unit: str, value_name: str, sign: float, lim: float, vmin: float, vmax: float,
                      per_area: str | None = None) -> dict[str, dict[str, Any]]:
-    """The three legends of a scenario map (the words of ``scenario_legend`` / ``cell_legend``)."""
+    """The three legends of a scenario map: difference (diverging, red = busier, grey = not significant),
+    baseline and scenario (one viridis scale); per area for a large city."""
     busier = "more people" if sign > 0 else "slower"
     what = value_name.lower()
     area = f" per area, {per_area}" if per_area else ""
@@ -285,7 +286,7 @@ def _detail(city: City, result: ScenarioResult, summary: Summary, cell: str, idx
 
 def stat_payload(city: City, statistic: str, base: Payload) -> Payload:
     """Home's map: one statistic per sensor (or the mean of each h3 cell's sensors, with their range), its
-    scale and legend (the words of ``explorer.render.overview.overview_map``)."""
+    scale and legend."""
     from explorer.stats import SENSOR_STATISTICS, sensor_statistic
 
     values = sensor_statistic(city.series, statistic, city.manifest.higher_is_busier)

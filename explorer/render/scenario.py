@@ -1,4 +1,5 @@
-"""Pure builders for the scenario page: per-sensor frames, decks (2D/3D), charts and headline cards.
+"""Pure builders for the scenario page: quantile summaries, charts and headline cards (the map's data is built by
+:mod:`explorer.render.mapdata` and drawn in the browser).
 
 Colours: baseline and scenario share one viridis scale so they compare; the difference uses a
 blue-white-red diverging scale where red always means *busier* (more people, or slower traffic),
@@ -7,27 +8,19 @@ and a change whose P10–P90 band includes zero is drawn grey as not significant
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pydeck as pdk
 from scipy.spatial import cKDTree
-
-from explorer.render.colors import DIVERGING, NEUTRAL, VIRIDIS, legend_html, ramp
-from explorer.render.layers import RawJSON, offline_deck, roads_layer, view_for, zones_layer
 
 if TYPE_CHECKING:
     from explorer.cities import City
     from explorer.models.generator.api import ScenarioResult
 
-View = Literal["baseline", "scenario", "difference"]
-VIEWS: dict[str, str] = {"baseline": "Baseline", "scenario": "Scenario", "difference": "Difference"}
 
 
 @dataclass(frozen=True)
@@ -58,10 +51,6 @@ class Summary:
         return float(max(np.nanmax(np.abs(self.difference[1])), 1e-6))
 
 
-def _fmt(x: float, unit: str) -> str:
-    return f"{x:,.0f} {unit}" if abs(x) >= 100 else f"{x:,.1f} {unit}"
-
-
 _KEPT: dict[tuple[str, int, Hashable], tuple[Any, Any]] = {}
 
 
@@ -82,59 +71,6 @@ def sensor_labels(city: City) -> pd.Series:
     return _kept("labels", city.sensors, None, lambda: city.sensors.set_index("sensor_id")["where"])
 
 
-def _sensor_columns(city: City, sensor_ids: list[str]) -> dict[str, Any]:
-    """The columns of a sensor frame that do not change with the hour or view (ids, escaped labels, lon/lat),
-    in the result's sensor order; computed once per city and kept (treat them as read-only)."""
-
-    def build() -> dict[str, Any]:
-        rows = city.sensors.set_index("sensor_id").loc[sensor_ids]
-        labels = rows["where"].astype(str).to_numpy()
-        return {
-            "sensor_id": list(sensor_ids),  # raw: map selection reads it back
-            "id_text": [html.escape(str(x)) for x in sensor_ids],
-            "label": [html.escape(x) for x in labels],
-            "lon": rows.geometry.x.round(6).to_numpy(),
-            "lat": rows.geometry.y.round(6).to_numpy(),
-        }
-
-    return _kept("columns", city.sensors, tuple(sensor_ids), build)
-
-
-def sensor_frame(city: City, result: ScenarioResult, summary: Summary, hour: int, view: View) -> pd.DataFrame:
-    """One row per sensor at ``hour`` (index into the horizon) with colours, heights and tooltip text."""
-    unit = result.unit
-    sig = summary.significant[hour]
-    b, s, d = summary.baseline[:, hour], summary.scenario[:, hour], summary.difference[:, hour]
-    busier = summary.busier_sign * d[1]
-    if view == "difference":
-        lim = summary.change_limit()
-        colours = ramp(busier, -lim, lim, DIVERGING)
-        colours[~sig] = NEUTRAL
-        height = np.abs(d[1]) / lim
-    else:
-        q = b if view == "baseline" else s
-        vmin, vmax = summary.value_range()
-        colours = ramp(q[1], vmin, vmax, VIRIDIS)
-        height = np.clip((q[1] - vmin) / max(vmax - vmin, 1e-6), 0, 1)
-        if summary.busier_sign < 0:  # for speeds, taller = slower (busier)
-            height = 1 - height
-    shown = b if view == "baseline" else s
-    return pd.DataFrame({
-        **_sensor_columns(city, result.sensor_ids),
-        "baseline": b[1].round(2), "scenario": s[1].round(2), "change": d[1].round(2),
-        "significant": sig,
-        # the unit is city data and these texts are drawn in an HTML tooltip: escaped
-        "value_text": [html.escape(_fmt(x, unit)) for x in shown[1].tolist()],
-        "band_text": [html.escape(f"{_fmt(lo, '')}–{_fmt(hi, unit)}".replace(" –", "–"))
-                      for lo, hi in zip(shown[0].tolist(), shown[2].tolist(), strict=True)],
-        "change_text": [html.escape(f"{x:+,.1f} {unit} (P10–P90 {lo:+,.1f} to {hi:+,.1f})")
-                        for x, lo, hi in zip(d[1].tolist(), d[0].tolist(), d[2].tolist(), strict=True)],
-        "sig_text": np.where(sig, "significant", "within the uncertainty band (not significant)"),
-        "color": np.c_[colours, np.full(len(colours), 235)].tolist(),
-        "height": np.round(height, 4),
-    })
-
-
 def road_sensor_index(city: City, paths: pd.DataFrame) -> np.ndarray:
     """For each road path, the index of the nearest sensor (by the path's midpoint)."""
     mids = np.array([p[len(p) // 2] for p in paths["path"]], dtype=float)
@@ -147,67 +83,6 @@ def _radius_m(city: City) -> float:
     minx, miny, maxx, maxy = city.sensors.total_bounds
     span_km = max(maxx - minx, maxy - miny) * 111
     return float(np.clip(span_km * 6, 20, 400))  # ~1/170 of the city's extent
-
-
-def _path_json(paths: pd.DataFrame) -> list[str]:
-    """Each road path's coordinates as JSON text, serialised once per (cached) paths frame."""
-    return _kept("paths", paths, None, lambda: [json.dumps(p, separators=(",", ":")) for p in paths["path"]])
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``frame``'s rows as pydeck sends them (``to_dict("records")``), built from whole columns."""
-    names = list(frame.columns)
-    columns = [frame[c].tolist() for c in names]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-
-
-def scenario_deck(city: City, frame: pd.DataFrame, paths: pd.DataFrame, road_index: np.ndarray, *,
-                  three_d: bool = True, height_px: int = 600, selected: str | None = None) -> pdk.Deck:
-    """Zones, roads coloured by their nearest sensor, and sensors as 3D columns or 2D dots.
-
-    The static geometry (zones, road coordinates) is serialised once per city; each rerun only writes the
-    roads' colours and the sensors (the JSON is the same as pydeck's for the same data).
-    """
-    rgb = np.asarray(frame["color"].tolist(), dtype=int)[:, :3][road_index]
-    roads = RawJSON("[" + ",".join(f'{{"color":[{r},{g},{b},200],"path":{p}}}'
-                                   for (r, g, b), p in zip(rgb.tolist(), _path_json(paths), strict=True)) + "]")
-    layers = [zones_layer(city), roads_layer(roads, colour="color", width=3)]
-    r = _radius_m(city)
-    records = _records(frame)
-    sensors = RawJSON.of(records)
-    if three_d:
-        layers.append(pdk.Layer(
-            "ColumnLayer", sensors, id="sensors", get_position=["lon", "lat"], get_elevation="height",
-            elevation_scale=r * 40, radius=r, get_fill_color="color", pickable=True, auto_highlight=True,
-            extruded=True, coverage=0.9))
-    else:
-        layers.append(pdk.Layer(
-            "ScatterplotLayer", sensors, id="sensors", get_position=["lon", "lat"], get_fill_color="color",
-            get_radius=r, radius_min_pixels=5, radius_max_pixels=16, stroked=True,
-            get_line_color=[20, 20, 20, 255], line_width_min_pixels=1, pickable=True, auto_highlight=True))
-    sel = [row for row in records if row["sensor_id"] == selected] if selected is not None else []
-    if sel:
-        layers.append(pdk.Layer("ScatterplotLayer", RawJSON.of(sel), id="selected", get_position=["lon", "lat"],
-                                get_radius=r * 2.2, filled=False, stroked=True, get_line_color=[0, 0, 0, 255],
-                                line_width_min_pixels=3, pickable=False))
-    tooltip = {"html": "<b>{label}</b> (id {id_text})<br/>value {value_text}<br/>P10–P90 {band_text}<br/>"
-                       "change {change_text}<br/><i>{sig_text}</i><br/><small>generated by the model</small>",
-               "style": {"fontSize": "15px", "maxWidth": "340px"}}
-    return offline_deck(layers, view_for(city, pitch=45 if three_d else 0), tooltip, height=height_px)
-
-
-def scenario_legend(result: ScenarioResult, summary: Summary, view: View, value_name: str) -> str:
-    if view == "difference":
-        lim = summary.change_limit()
-        busier = "more people" if summary.busier_sign > 0 else "slower"
-        # the bar runs from calmer (blue) to busier (red); its ends show the real change in the series' unit
-        return legend_html(f"Change in {value_name.lower()} (red = {busier})", -lim * summary.busier_sign,
-                           lim * summary.busier_sign,
-                           result.unit, DIVERGING, extra=[("rgb(170,170,170)", "Not significant (P10–P90 spans 0)")],
-                           fmt="{:+,.1f}")
-    vmin, vmax = summary.value_range()
-    return legend_html(f"{VIEWS[view]} {value_name.lower()} (median of samples)", vmin, vmax, result.unit, VIRIDIS,
-                       extra=[("rgb(90,90,90)", "Roads take their nearest sensor's colour")])
 
 
 def _band(x, q: np.ndarray, name: str, colour: str, dash: str | None = None) -> list[dict]:

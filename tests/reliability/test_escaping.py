@@ -1,9 +1,10 @@
 """Text from city data or from people is escaped wherever it is drawn as HTML.
 
 A copy of Melbourne whose name, unit, sensor labels and zone names are script and image-onerror payloads (the
-weights still fit: the manifest is not part of the data hash) goes through the real generator, then the map
-tooltips (overview and scenario decks, whose tooltip templates deck.gl fills in as HTML), the legend, the HTML
-report, the planning brief, and the projector / Have-your-say pages.
+weights still fit: the manifest is not part of the data hash) goes through the real generator, then the browser
+map's tooltips (built from the payloads by the map's own frames.js, run in Node: the What-if sensors, a large
+city's areas and their sensors, Home's sensors and areas; legends and notes are set as text, never as HTML), the
+HTML report, the planning brief, and the projector / Have-your-say pages.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from explorer.cities import load_city
 from explorer.models.generator.api import generate, load_generator
-from explorer.render.overview import overview_map
-from explorer.render.scenario import Summary, scenario_deck, scenario_legend, sensor_frame
+from explorer.render.mapdata import base_payload, scenario_payload, stat_payload
+from explorer.render.scenario import Summary
 from explorer.report import html_report
 from explorer.scenarios.schema import Scenario
 from explorer.voice.brief import brief_html, brief_markdown, build_brief
 from tests.conftest import write_tiny_city
 
 ROOT = Path(__file__).resolve().parents[2]
+FRAMES = ROOT / "explorer" / "ui" / "deckmap" / "frontend" / "src" / "frames.js"
+NODE = shutil.which("node")
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
 CLOSE = "</script><script>alert(3)</script>"
@@ -69,39 +72,76 @@ def evil(tmp_path_factory):
     return city, result, Summary.of(result), bundle
 
 
-def test_scenario_map_tooltip_and_legend_are_escaped(evil) -> None:
+def _js(calls: list[list]) -> list[str]:
+    """Call the browser map's tooltip builders (frames.js) in Node: ``[[name, *args], ...]`` -> their HTML."""
+    if NODE is None:
+        pytest.skip("node is not installed (the map's tooltips are JavaScript)")
+    code = (f"import * as F from {json.dumps(FRAMES.as_uri())}; import {{ readFileSync }} from 'fs';"
+            "const calls = JSON.parse(readFileSync(0, 'utf8'));"
+            "process.stdout.write(JSON.stringify(calls.map(([n, ...a]) => F[n](...a))));")
+    out = subprocess.run([NODE, "--input-type=module", "-e", code], input=json.dumps(calls), capture_output=True,
+                         text=True, check=True, timeout=60)
+    return json.loads(out.stdout)
+
+
+def _list(a: np.ndarray) -> list:
+    """An array as JSON can carry it (NaN -> null, which the tooltips show as "no data")."""
+    return [None if not np.isfinite(x) else float(x) for x in np.asarray(a, float).ravel()]
+
+
+def test_scenario_map_tooltips_are_escaped(evil) -> None:
     city, result, summary, _ = evil
     assert IMG in result.unit, "the payload really reached the result"
-    for view in ("difference", "baseline", "scenario"):
-        frame = sensor_frame(city, result, summary, 2, view)
-        roads = pd.DataFrame({"path": [[[144.96, -37.81], [144.97, -37.82]]]})
-        deck = scenario_deck(city, frame, roads, np.zeros(1, dtype=int))
-        _no_raw(deck.to_json(), f"scenario map tooltip ({view})")
-        assert "&lt;img src=x onerror=alert(1)&gt;" in deck.to_json()
-        _no_raw(scenario_legend(result, summary, view, city.manifest.series.value_name), f"legend ({view})")
-    assert "4" in set(frame["sensor_id"]), "the raw id stays usable for map selection"
+    base = base_payload(city, "layer", aggregate_above=10_000)
+    data = scenario_payload(city, result, summary, base)
+    h, a = data.header, data.arrays
+    src = {k: _list(a[k]) for k in ("qb", "qs", "qd")}
+    calls = [["sensorTip", label, sid, src, len(h["hours"]), h["n"], 2, m, view, h["unit"]]
+             for m, (label, sid) in enumerate(zip(base.header["labels"], base.header["ids"], strict=True))
+             for view in ("difference", "baseline", "scenario")]
+    tips = _js(calls)
+    for tip in tips:
+        _no_raw(tip, "scenario map tooltip")
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in tips), "the label is shown, escaped"
+    assert "4" in base.header["ids"], "the raw id stays usable for map selection"
+    for view, legend in h["legends"].items():  # legends are data the map sets as text (textContent)
+        assert IMG in legend["unit"], f"legend ({view}) carries the raw text, not HTML"
 
 
-def test_area_map_tooltip_is_escaped(evil) -> None:
+def test_area_map_tooltips_are_escaped(evil) -> None:
     """Large cities draw h3 areas; a selected area's sensors are drawn one by one with their labels."""
-    from explorer.render.aggregate import cell_frame, cell_summary, detail_frame, hex_deck, how_for, sensor_cells
-
     city, result, summary, _ = evil
-    cells = sensor_cells(city)
-    cs = cell_summary(result, cells, how_for(result.domain))
-    frame = cell_frame(cells, cs, summary, 2, "difference")
-    idx = np.arange(len(result.sensor_ids))
-    detail = detail_frame(city, result, summary, 2, "difference", idx)
-    deck = hex_deck(city, frame, result.unit, "difference", cell=str(frame["h"].iloc[0]), detail=detail).to_json()
-    _no_raw(deck, "area map tooltip")
-    assert "&lt;img src=x onerror=alert(1)&gt;" in deck
+    base = base_payload(city, "layer", aggregate_above=1)
+    first = base.header["cell_ids"][0]
+    data = scenario_payload(city, result, summary, base, cell=first)
+    h, a = data.header, data.arrays
+    H, n, d = len(h["hours"]), h["n"], h["detail"]
+    cells = {k: _list(a[k]) for k in ("qb", "qs", "qd")}
+    detail = {"qb": _list(a["dqb"]), "qs": _list(a["dqs"]), "qd": _list(a["dqd"])}
+    calls = [["cellTip", cells, H, n, 1, m, "scenario", h["unit"], base.header["cell_counts"][m], 1.0, 2.0]
+             for m in range(n)]
+    calls += [["sensorTip", label, sid, detail, H, len(d["ids"]), 1, m, "difference", h["unit"]]
+              for m, (label, sid) in enumerate(zip(d["labels"], d["ids"], strict=True))]
+    tips = _js(calls)
+    for tip in tips:
+        _no_raw(tip, "area map tooltip")
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in tips)
 
 
-def test_overview_map_tooltip_is_escaped(evil, tmp_path: Path) -> None:
+def test_home_map_tooltips_are_escaped(evil, tmp_path: Path) -> None:
     city = evil[0]
-    ov = overview_map(city, "mean")
-    _no_raw(ov.deck.to_json(), "overview map tooltip")
-    _no_raw(ov.legend, "overview legend")
+    for above in (10_000, 1):  # sensors one by one, then h3 areas
+        base = base_payload(city, "layer", aggregate_above=above)
+        stat = stat_payload(city, "mean", base)
+        h, a = stat.header, stat.arrays
+        if above > 1:
+            calls = [["statSensorTip", lab, sid, h["label"], float(v), h["share"]]
+                     for lab, sid, v in zip(base.header["labels"], base.header["ids"], a["values"], strict=True)]
+        else:
+            calls = [["statCellTip", h["label"], float(v), c, float(lo), float(hi), h["share"]]
+                     for v, c, lo, hi in zip(a["values"], base.header["cell_counts"], a["lo"], a["hi"], strict=True)]
+        for tip in _js(calls):
+            _no_raw(tip, "Home map tooltip")
     # a sensor id is city data too: it is drawn in the tooltip
     d = write_tiny_city(tmp_path / "tiny")
     fc = json.loads((d / "sensors.geojson").read_text())
@@ -109,8 +149,13 @@ def test_overview_map_tooltip_is_escaped(evil, tmp_path: Path) -> None:
     (d / "sensors.geojson").write_text(json.dumps(fc))
     head, rest = (d / "series.csv").read_text().split("\n", 1)
     (d / "series.csv").write_text(head.replace(",b,", ",b<img src=x onerror=alert(4)>,") + "\n" + rest)
-    deck = overview_map(load_city(d), "mean").deck.to_json()
-    assert "<img src=x onerror=alert(4)>" not in deck and "b&lt;img src=x onerror=alert(4)&gt;" in deck
+    tiny = load_city(d)
+    base = base_payload(tiny, "layer", aggregate_above=10_000)
+    stat = stat_payload(tiny, "mean", base)
+    tips = _js([["statSensorTip", lab, sid, stat.header["label"], float(v), False] for lab, sid, v in
+                zip(base.header["labels"], base.header["ids"], stat.arrays["values"], strict=True)])
+    joined = "".join(tips)
+    assert "<img src=x onerror=alert(4)>" not in joined and "b&lt;img src=x onerror=alert(4)&gt;" in joined
 
 
 def test_html_report_is_escaped(evil) -> None:

@@ -9,20 +9,16 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from explorer.cities import load_city
 from explorer.cities.graph import graph_edges
 from explorer.models.generator.api import ScenarioResult
 from explorer.render.aggregate import (
     CellSummary,
     aggregate,
-    cell_frame,
     cell_range,
-    hex_deck,
     how_for,
     make_cells,
 )
 from explorer.render.layers import sparse_graph_edges
-from explorer.render.scenario import Summary
 from explorer.scenarios.schema import Scenario
 
 # two places far apart: sensors 0-2 at the first, 3-4 at the second
@@ -104,20 +100,6 @@ def test_cell_quantiles_are_of_the_cells_samples(cells):
     np.testing.assert_allclose(cs.baseline[1, :, a], np.quantile(sums, 0.5, axis=0), rtol=1e-6)
     np.testing.assert_allclose(cs.difference[1, :, a], 30.0)
     assert cs.significant[:, a].all() and not cs.significant[:, cells.of_sensor[3]].any()
-
-
-def test_cell_frame_and_deck_stay_small(cells, tiny_city_dir):
-    res = _result(cells)
-    cs, summary = CellSummary.of(res, cells, "sum"), Summary.of(res)
-    frame = cell_frame(cells, cs, summary, 1, "difference")
-    assert len(frame) == 2 and set(frame["n"]) == {3, 2}
-    row = frame[frame["h"] == cells.ids[cells.of_sensor[0]]].iloc[0]
-    assert row["d"] == 30.0 and row["s"] == ""
-    deck = hex_deck(load_city(tiny_city_dir), frame, "people/h", "difference")  # the city only sets the view
-    js = deck.to_json()
-    assert '"@@type":"H3HexagonLayer"' in js and str(cells.ids[0]) in js
-    assert "http" not in js  # offline: no basemap or tile address
-    assert len(js) < 4000
 
 
 def test_sparse_graph_edges_match_the_dense_ones():

@@ -1,6 +1,5 @@
 // Colours, heights and tooltips of one hour and view, computed in the browser from the quantiles the
-// server sent once per scenario. The rules are those of explorer/render/scenario.py (sensor_frame) and
-// explorer/render/aggregate.py (cell_frame): a shared viridis scale for baseline and scenario, a
+// server sent once per scenario (explorer/render/mapdata.py): a shared viridis scale for baseline and scenario, a
 // diverging scale where the busier end is red for the difference, grey where the P10-P90 band of the
 // change spans zero (not significant).
 
@@ -82,7 +81,7 @@ export function statFrame(values, scales, palettes, alpha) {
   return { colours, heights: new Float32Array(M), sig: new Uint8Array(M) };
 }
 
-/** The tooltip of a sensor on the scenario map (explorer.render.scenario.scenario_deck's, same words). */
+/** The tooltip of a sensor on the scenario map: every text from the city or the result is escaped. */
 export function sensorTip(label, id, src, H, M, hour, m, view, unit) {
   const q = view === "baseline" ? src.qb : src.qs;
   const [lo, v, hi] = [0, 1, 2].map((k) => at(q, H, M, k, hour, m));
@@ -97,7 +96,7 @@ export function sensorTip(label, id, src, H, M, hour, m, view, unit) {
   );
 }
 
-/** The tooltip of an h3 area (explorer.render.aggregate._tooltip's words). */
+/** The tooltip of an h3 area on the scenario map (the unit escaped). */
 export function cellTip(src, H, M, hour, m, view, unit, count, mn, mx) {
   const q = view === "baseline" ? src.qb : src.qs;
   const what = view === "baseline" ? "Baseline" : "Scenario";
@@ -115,4 +114,15 @@ export function cellTip(src, H, M, hour, m, view, unit, count, mn, mx) {
 export function statText(x, isShare) {
   if (!Number.isFinite(x)) return "no data";
   return isShare ? `${(x * 100).toFixed(1)}%` : num(x, 1);
+}
+
+/** Home's tooltip of a sensor (label and id are city data: escaped). */
+export function statSensorTip(label, id, name, value, isShare) {
+  return `<b>${html(label)}</b><br/>id ${html(id)}<br/>${html(name)}: ${html(statText(value, isShare))}`;
+}
+
+/** Home's tooltip of an h3 area: the mean of its sensors' statistic and their range. */
+export function statCellTip(name, value, count, lo, hi, isShare) {
+  const t = (x) => html(statText(x, isShare));
+  return `<b>Area</b><br/>${html(name)}: ${t(value)} (mean of ${count} sensors; from ${t(lo)} to ${t(hi)})`;
 }

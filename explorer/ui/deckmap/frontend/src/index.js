@@ -8,7 +8,7 @@
 
 import { Deck, FlyToInterpolator } from "@deck.gl/core";
 import { ColumnLayer, LineLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer } from "@deck.gl/layers";
-import { cellTip, escape, scenarioFrame, sensorTip, statFrame, statText } from "./frames.js";
+import { cellTip, scenarioFrame, sensorTip, statCellTip, statFrame, statSensorTip } from "./frames.js";
 import { remember, unpack, whenStored } from "./payload.js";
 import { CSS } from "./style.js";
 
@@ -675,10 +675,9 @@ class MapView {
         text = cellTip(a, h.hours.length, h.n, s.hour, index, s.view, h.unit, b.cell_counts[index], a[`mn${v}`][k], a[`mx${v}`][k]);
       }
     } else if (layer.id === "sensors") {
-      text = `<b>${escape(b.labels[index])}</b><br/>id ${escape(b.ids[index])}<br/>${escape(h.label)}: ${escape(statText(a.values[index], h.share))}`;
+      text = statSensorTip(b.labels[index], b.ids[index], h.label, a.values[index], h.share);
     } else if (layer.id === "cells") {
-      const t = (x) => escape(statText(x, h.share));
-      text = `<b>Area</b><br/>${escape(h.label)}: ${t(a.values[index])} (mean of ${b.cell_counts[index]} sensors; from ${t(a.lo[index])} to ${t(a.hi[index])})`;
+      text = statCellTip(h.label, a.values[index], b.cell_counts[index], a.lo[index], a.hi[index], h.share);
     }
     return text ? { html: text, style } : null;
   }
