@@ -1,10 +1,10 @@
-"""Server CPU per What-if rerun: a full rerun (a sidebar slider) and a map Hour step (the map fragment alone).
+"""Server CPU per What-if rerun (a sidebar slider) and per map Hour step (in the browser: should be ~0).
 
     .venv/bin/python bench/cpu_per_rerun.py [--full 40] [--steps 12] [--query city=los-angeles]
 
 CPU is the server process's own user + system time (``/proc/PID/stat``), so other load on a shared machine
 changes it little, unlike wall-clock latency. Full reruns: one websocket session (``bench/sessions.py``) moves
-scenario sliders back to back after a warm-up; map steps: headless Chromium presses the map's Hour slider.
+scenario sliders back to back after a warm-up; map steps: headless Chromium steps the browser map's Hour control.
 This is the figure that decides how many workshop sessions one server can carry (``docs/concurrency.md``).
 Prints one JSON line: CPU ms per full rerun and per map step, bytes per full rerun, wall-clock medians.
 """
@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-from explorer.bench.browser import STAMP_JS, press_slider, wait_ready
+from explorer.bench.browser import FrameCounter, hour_steps, wait_ready
 from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, checkout_file, chromium, streamlit_server
 from explorer.bench.concurrency import sessions_module
 
@@ -33,7 +33,7 @@ def cpu_s(pid: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", type=int, default=40, help="slider changes (full reruns)")
-    ap.add_argument("--steps", type=int, default=12, help="map Hour steps (fragment reruns); 0 skips the browser")
+    ap.add_argument("--steps", type=int, default=12, help="map Hour steps in the browser; 0 skips the browser")
     ap.add_argument("--query", default="city=los-angeles")
     args = ap.parse_args()
     mod = sessions_module()
@@ -55,7 +55,7 @@ def main() -> None:
                 page.goto(f"{url}/scenario?{args.query}")
                 wait_ready(page)
                 c0 = cpu_s(proc.pid)
-                ms, _, _ = press_slider(page, "Hour", STAMP_JS, args.steps)
+                ms, _ = hour_steps(page, args.steps, FrameCounter(page))
                 c1 = cpu_s(proc.pid)
                 out |= {"map_step_cpu_ms": 1000 * (c1 - c0) / args.steps,
                         "map_step_p50_ms": sorted(ms)[len(ms) // 2]}

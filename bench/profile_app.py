@@ -6,6 +6,7 @@
    is drawn; the server is stopped and the samples written;
 2. What-if reruns: a fresh server opens the What-if page (warm: model and city loaded), then ``py-spy record
    --pid`` samples it while the sidebar's Start hour slider is stepped (each step: new samples, full rerun).
+   (The map's Hour steps run in the browser and cost the server nothing: ``bench/profile_map.py`` profiles them.)
 
 Prints, per phase, the functions holding the most samples (inclusive and self), with the share of all samples.
 Raw collapsed stacks are kept under ``--out`` (flamegraph.pl / speedscope can read them).
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.bench.browser import STAMP_JS, press_slider, wait_ready
+from explorer.bench.browser import RENDERED_DATA, press_slider, wait_ready
 from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, ROOT, chromium, free_port, wait_healthy
 
 PYSPY = str(Path(sys.executable).with_name("py-spy"))
@@ -105,7 +106,7 @@ def cold_start(out: Path, rate: int) -> Path:
 
 
 def reruns(out: Path, rate: int, n: int) -> list[tuple[str, Path]]:
-    """Sample a warm server while the What-if page's Start hour (full rerun) then map Hour (fragment) step."""
+    """Sample a warm server while the What-if page's Start hour (a full rerun) steps."""
     port = free_port()
     server = subprocess.Popen(_server_cmd(port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -117,13 +118,12 @@ def reruns(out: Path, rate: int, n: int) -> list[tuple[str, Path]]:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/scenario?city=los-angeles")
             wait_ready(page)
-            for slider, name, label in (("Start hour", "whatif_reruns", "What-if reruns (Start hour steps)"),
-                                        ("Hour", "map_hour", "map Hour steps (fragment reruns)")):
+            for slider, name, label in (("Start hour", "whatif_reruns", "What-if reruns (Start hour steps)"),):
                 raw = out / f"{name}.raw"
                 spy = subprocess.Popen([PYSPY, "record", "-r", str(rate), "-f", "raw", "-o", str(raw), "--pid",
                                         str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)
-                ms, _, _ = press_slider(page, slider, STAMP_JS, n)
+                ms, _, _ = press_slider(page, slider, RENDERED_DATA, n)  # until the map draws the new scenario
                 spy.send_signal(signal.SIGINT)
                 spy.wait(60)
                 print(f"{label}: {', '.join(f'{x:.0f}' for x in ms)} ms")

@@ -51,9 +51,11 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, str]]:
     if "whatif_hour_step_ms" in i:
         h = i["whatif_hour_step_ms"]
         goal = f"<= {i['hour_step_target_ms']:.0f} ms"
-        rows.append((f"hour step in the browser (control to redrawn canvas, no rerun) {goal}",
-                     f"{h['median']:.0f} ms median, {h['p95']:.0f} ms p95 ({i['hour_step_ratio_median']:.2f}x the "
-                     "trivial page's rerun)", _verdict(h["p95"], i["hour_step_target_ms"])))
+        rows.append((f"hour step in the browser (control to redrawn canvas, no rerun) {goal} (median)",
+                     f"{h['median']:.0f} ms ({i['hour_step_ratio_median']:.2f}x the trivial page's rerun)",
+                     _verdict(h["median"], i["hour_step_target_ms"])))
+        rows.append(("hour step in the browser: same, p95", f"{h['p95']:.0f} ms (max {h['max']:.0f} ms)",
+                     _verdict(h["p95"], i["hour_step_target_ms"])))
     if "ratio_median" in i:
         rows.append(("interaction: scenario slider change to updated map <= 1.5x a trivial page (median)",
                      f"{i['ratio_median']:.2f}x", _verdict(i["ratio_median"], i["target_ratio"])))
