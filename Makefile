@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: app test setup lint browser-deps clean
+.PHONY: app test setup lint browser-deps clean visual-baselines
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ browser-deps:
 ## Set everything up and run the whole test suite (library, AppTest pages, headless-browser tests).
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Regenerate the visual-regression baselines (tests/visual/baselines/) after a meant change of how a page looks;
+## commit them with the change (git shows which screens changed).
+visual-baselines: $(STAMP) browser-deps
+	UPDATE_VISUAL_BASELINES=1 $(BIN)/python -m pytest tests/visual -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

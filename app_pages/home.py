@@ -8,11 +8,11 @@ from explorer.ui.deckmap import map_with_layers
 from explorer.ui.maps import cached_base, cached_stat
 from explorer.ui.overview import cached_profile
 from explorer.ui.state import city_picker
+from explorer.ui.workshop import headline, workshop_mode
 
 city = city_picker()
+workshop = workshop_mode()
 series_spec = city.manifest.series
-st.title(f"{city.name}: {series_spec.value_name.lower()}")
-st.caption(city.manifest.description)
 
 stat = st.sidebar.radio("Colour sensors by", list(SENSOR_STATISTICS), format_func=SENSOR_STATISTICS.get,
                         key="home_stat")
@@ -26,17 +26,19 @@ else:
     road_source = "graph"
 
 summary = data_summary(city.series, city.freq)
-cols = st.columns(4)
-cols[0].metric("Sensors", f"{summary.sensors:,}")
-cols[1].metric("History", f"{summary.span_days:,.0f} days",
-               help=f"{summary.start:%Y-%m-%d %H:%M} to {summary.end:%Y-%m-%d %H:%M} ({city.timezone})")
-cols[2].metric("Resolution", f"{int(summary.resolution.total_seconds() // 60)} min")
-cols[3].metric("Missing readings", f"{summary.share_missing:.1%}",
-               help="Readings the sensors did not report. They stay missing here; the Data health page fills "
-                    "them with the imputer and marks every filled value.")
+cards = [("Sensors", f"{summary.sensors:,}", None),
+         ("History", f"{summary.span_days:,.0f} days",
+          f"{summary.start:%d %b %Y %H:%M} to {summary.end:%d %b %Y %H:%M} ({city.timezone})"),
+         ("Resolution", f"{int(summary.resolution.total_seconds() // 60)} min", None),
+         ("Missing readings", f"{summary.share_missing:.1%}",
+          "Readings the sensors did not report. They stay missing here; the Data health page fills them with the "
+          "imputer and marks every filled value.")]
+headline(f"{city.name}: {series_spec.value_name.lower()}", cards, None if workshop else city.manifest.description,
+         workshop, note_as="caption")
 
 base = cached_base(city.slug, road_source)
-map_with_layers(base, cached_stat(city.slug, stat, road_source), key="home_map", height=560)
+with st.container(key="ws_map"):  # workshop CSS sizes the map in here to the window
+    map_with_layers(base, cached_stat(city.slug, stat, road_source), key="home_map", height=560, large=workshop)
 areas = base.header.get("cell_ids")
 st.caption(f"{len(city.sensors):,} sensors · measured values only" if areas is None else
            f"{len(city.sensors):,} sensors in {len(areas):,} hexagonal areas · measured values only; the sensor "

@@ -9,13 +9,12 @@ from explorer.ui.scenario_controls import controls
 from explorer.ui.scenario_panel import (
     apply_link_or_preset,
     exports,
-    headline,
     map_panel,
     save_and_load,
     selected_sensor,
 )
 from explorer.ui.state import city_picker, user_errors
-from explorer.ui.workshop import workshop_mode
+from explorer.ui.workshop import headline, workshop_mode
 
 city = city_picker()
 workshop = workshop_mode()
@@ -31,8 +30,9 @@ with user_errors():
 summary = Summary.of(result)
 value_name = city.manifest.series.value_name
 
-headline(f"What if… {city.name}", headline_cards(result, city),
-         peak_place(result, city) if scenario.events else None, workshop)
+headline(f"What if… {city.name}", headline_cards(result, city), peak_place(result, city) if scenario.events else
+         "No event yet: the maps show what the model expects on this day. Add an event in the sidebar.", workshop,
+         note_as="text" if scenario.events else "info")
 
 sensor = selected_sensor(city, result)
 map_panel(city, result, summary, workshop, sensor)  # hour, view, 2D/3D and Play switch in the browser

@@ -8,7 +8,6 @@ from explorer.cities.training import ModelNotTrained
 from explorer.comparison import decode_comparison, encode_comparison, scenario_title
 from explorer.errors import ExplorerError
 from explorer.render.scenario import Summary, headline_cards
-from explorer.report import describe
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 from explorer.ui.deckmap import carry, deck_map
 from explorer.ui.maps import cached_base, result_payload
@@ -44,8 +43,8 @@ def grid(n: int) -> list[list[int]]:
 
 
 def tile(i: int, entry: dict, workshop: bool, carried: set[str]) -> None:
-    """One kept scenario: its title, headline numbers and difference map (and, off the projector, its
-    description and JSON)."""
+    """One kept scenario: its title in words, headline numbers and difference map (and, off the projector, its
+    seed and JSON)."""
     try:
         city = cached_city(entry["city"])
         scenario = Scenario.from_json(entry["scenario"])
@@ -69,8 +68,6 @@ def tile(i: int, entry: dict, workshop: bool, carried: set[str]) -> None:
     else:
         st.subheader(f"{i + 1}. {city.name}")
         st.markdown(md_escape(title))
-        for line in describe(result, city):
-            st.markdown(f"- {md_escape(line)}")
         for label, value, help_text in cards:
             st.metric(label, value, help=help_text)
     hour = busiest_hour(summary)

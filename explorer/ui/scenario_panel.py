@@ -73,29 +73,6 @@ def apply_link_or_preset(city: City) -> None:
         st.sidebar.info(ss.sc_story)
 
 
-NO_EVENT = "No event yet: the maps show what the model expects on this day. Add an event in the sidebar."
-
-
-def headline(title: str, cards: list[tuple[str, str, str]], note: str | None, workshop: bool) -> None:
-    """The page title, the headline numbers and a line on where the largest change is (``note``; None: no
-    event). In workshop mode all of it sits in one compact row so the map below starts high on the screen."""
-    if workshop:
-        cols = st.columns([1.6] + [1] * len(cards), vertical_alignment="bottom")
-        with cols[0].container(key="ws_head"):
-            st.title(title)
-            st.markdown(note or NO_EVENT)
-        for col, (label, value, help_text) in zip(cols[1:], cards, strict=True):
-            col.metric(label, value, help=help_text)
-        return
-    st.title(title)
-    for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
-        col.metric(label, value, help=help_text)
-    if note:
-        st.markdown(note)
-    else:
-        st.info(NO_EVENT)
-
-
 def selected_sensor(city: City, result: ScenarioResult) -> str:
     """The sensor shown in the detail chart: clicked on the map, else the event's place, else the peak."""
     sel = st.session_state.get("sc_selected")

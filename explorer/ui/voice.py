@@ -188,8 +188,9 @@ def example_buttons(texts: list[str]) -> None:
     if not texts:
         return
     st.caption("Or start from an example of this city:")
-    for i, (col, text) in enumerate(zip(st.columns(len(texts)), texts, strict=True)):
-        col.button(text, key=f"ask_example_{i}", on_click=_use_example, args=(text,), use_container_width=True)
+    row = st.container(horizontal=True, gap="small")  # as wide as their text, wrapping: never cut
+    for i, text in enumerate(texts):
+        row.button(text, key=f"ask_example_{i}", on_click=_use_example, args=(text,))
 
 
 def assumptions(res: ParseResult) -> None:

@@ -54,3 +54,26 @@ def _sidebar_follows(on: bool) -> None:
     ss.ws_sidebar_collapsed = on
     if on or before is not None:  # a session that starts without workshop mode keeps Streamlit's default
         st.set_page_config(initial_sidebar_state="collapsed" if on else "expanded")
+
+
+def headline(title: str, cards: list[tuple[str, str, str | None]], note: str | None, workshop: bool, *,
+             note_as: str = "text") -> None:
+    """A page's title, its headline numbers (label, value, help) and one line of ``note`` shown as ``note_as``
+    ("text", "info" or "caption"). In workshop mode all of it sits in one compact row, the note as small text,
+    so the map below starts high on the screen."""
+    if workshop:
+        cols = st.columns([1.6] + [1] * len(cards), vertical_alignment="bottom")
+        with cols[0].container(key="ws_head"):
+            st.title(title)
+            if note:
+                st.markdown(note)
+        for col, (label, value, help_text) in zip(cols[1:], cards, strict=True):
+            col.metric(label, value, help=help_text)
+        return
+    st.title(title)
+    if note and note_as == "caption":
+        st.caption(note)
+    for col, (label, value, help_text) in zip(st.columns(len(cards)), cards, strict=True):
+        col.metric(label, value, help=help_text)
+    if note and note_as != "caption":
+        (st.info if note_as == "info" else st.markdown)(note)
