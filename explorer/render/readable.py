@@ -7,7 +7,9 @@ Pure functions (no streamlit); the Model card, Data health and What-if pages use
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -251,3 +253,58 @@ def sensor_zones(city: Any) -> dict[str, str] | None:
     hit = gpd.sjoin(pts, city.zones[["name", "geometry"]].to_crs(pts.crs), how="inner", predicate="within")
     hit = hit[~hit["sensor_id"].duplicated()]
     return dict(zip(hit["sensor_id"].astype(str), hit["name"].astype(str), strict=True))
+
+
+# ---- stored results (markdown written by the evaluation commands) -------------------------------------------------
+
+_FLAT_JSON = re.compile(r"\{\"[^{}]*\}")
+
+
+def dicts_to_words(text: str) -> str:
+    """``text`` with every flat JSON object in it (``Settings: {"device": "cpu", ...}``) written as
+    :func:`settings_sentence` words; anything that is not valid JSON is left as it is."""
+    def words(m: re.Match) -> str:
+        try:
+            data = json.loads(m.group(0))
+        except ValueError:
+            return m.group(0)
+        return settings_sentence(data) if isinstance(data, dict) else m.group(0)
+
+    return _FLAT_JSON.sub(words, text)
+
+
+def markdown_parts(text: str) -> list[str | pd.DataFrame]:
+    """A results section split into prose (str, JSON objects written as words) and its pipe tables (DataFrames
+    of strings, header as columns), in order, so a page can draw each table as a table that fits its width."""
+    parts: list[str | pd.DataFrame] = []
+    prose: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        is_table = (lines[i].lstrip().startswith("|") and i + 1 < len(lines)
+                    and re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", lines[i + 1]))
+        if not is_table:
+            prose.append(lines[i])
+            i += 1
+            continue
+        if "\n".join(prose).strip():
+            parts.append(dicts_to_words("\n".join(prose).strip()))
+        prose = []
+        header = _cells(lines[i])
+        rows = []
+        i += 2
+        while i < len(lines) and lines[i].lstrip().startswith("|"):
+            cells = _cells(lines[i])
+            rows.append((cells + [""] * len(header))[:len(header)])
+            i += 1
+        parts.append(pd.DataFrame(rows, columns=header))
+    if "\n".join(prose).strip():
+        parts.append(dicts_to_words("\n".join(prose).strip()))
+    return parts
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]

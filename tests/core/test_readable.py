@@ -125,3 +125,32 @@ def test_sensor_zones_from_the_city_layers():
     assert sensor_zones(Town()) == {"a": "West", "b": "East"}
     Town.zones = None
     assert sensor_zones(Town()) is None
+
+
+SECTION = """### melbourne — held-out 2014-07-02 .. 2015-02-15 (229 days, 32 sensors)
+
+Settings: {"device": "cpu", "n_samples": 64, "quick": false, "seed": 0}. Left out: sensors 33, 34.
+
+| method | discriminative ↓ | P10–P90 coverage (target 0.80) |
+|---|---:|---|
+| gan | 0.440 ± 0.011 | 0.795 |
+| analogue_bootstrap | 0.455 \\| 0.010 | 0.399 |
+
+\\* latency of a stored draw. Not {valid json} here.
+"""
+
+
+def test_results_sections_become_words_and_tables():
+    from explorer.render.readable import dicts_to_words, markdown_parts
+
+    parts = markdown_parts(SECTION)
+    assert [type(p).__name__ for p in parts] == ["str", "DataFrame", "str"]
+    assert "Device cpu · Samples per scenario 64 · Quick run no · Random seed 0. Left out" in parts[0]
+    assert "{" not in parts[0] and parts[0].startswith("### melbourne")
+    table = parts[1]
+    assert table.columns.tolist() == ["method", "discriminative ↓", "P10–P90 coverage (target 0.80)"]
+    assert table.values.tolist() == [["gan", "0.440 ± 0.011", "0.795"],
+                                     ["analogue_bootstrap", "0.455 \\| 0.010", "0.399"]]
+    assert parts[2].endswith("Not {valid json} here.")  # not JSON: kept as written
+    assert dicts_to_words('a {"x": [1, 2]} b') == "a X 1, 2 b"
+    assert markdown_parts("no table at all") == ["no table at all"]
