@@ -103,6 +103,7 @@ def test_coherence_tells_coherent_samples_from_independent_noise() -> None:
     assert good["neighbour_real"] == pytest.approx(0.5, abs=0.12)
     assert good["lag1_sampled"] == pytest.approx(0.8, abs=0.03)
     assert good["neighbour_sampled"] == pytest.approx(0.5, abs=0.05)
+    assert good["lag1_sampled_scaled"] == pytest.approx(0.8, abs=0.05)  # a constant spread: the same figure
     noise = coherence(np.sqrt(2) * rng.standard_normal((64, t, n)), real, mask, nb)
     assert abs(noise["lag1_sampled"]) < 0.03 and abs(noise["neighbour_sampled"]) < 0.03
     with pytest.raises(ValueError, match="too few pairs"):

@@ -13,7 +13,7 @@ Point metrics: MAE, MSE, MRE. Probabilistic metrics, from sampled fills (S, time
   (real value minus ensemble mean, and each sample minus ensemble mean) are correlated between pairs of
   hidden values one step apart on the same sensor (``lag1``) and between a sensor and its strongest graph
   neighbour at the same step (``neighbour``); samples drawn independently per value score about 0 while real
-  errors do not.
+  errors do not. The ``*_scaled`` figures divide each deviation by the ensemble's spread at that value first.
 """
 
 from __future__ import annotations
@@ -125,8 +125,16 @@ def coherence(samples: np.ndarray, target: np.ndarray, mask: np.ndarray,
 
     real = both(np.asarray(target, dtype=np.float64) - ens)
     sampled = np.mean([both(s - ens) for s in samples], axis=0)
+    # the same with each deviation divided by the ensemble's spread at that value: whether the per-value
+    # dependence is right, apart from how large deviations weigh in the pooled figures above
+    spread = np.where(mask, samples.std(axis=0), 1.0)
+    spread = np.where(spread > 0, spread, 1.0)
+    real_n = both((np.asarray(target, dtype=np.float64) - ens) / spread)
+    sampled_n = np.mean([both((s - ens) / spread) for s in samples], axis=0)
     return {"lag1_real": real[0], "lag1_sampled": float(sampled[0]), "neighbour_real": real[1],
-            "neighbour_sampled": float(sampled[1]), "lag1_pairs": int(lag.sum()), "neighbour_pairs": int(nbm.sum())}
+            "neighbour_sampled": float(sampled[1]), "lag1_pairs": int(lag.sum()), "neighbour_pairs": int(nbm.sum()),
+            "lag1_real_scaled": real_n[0], "lag1_sampled_scaled": float(sampled_n[0]),
+            "neighbour_real_scaled": real_n[1], "neighbour_sampled_scaled": float(sampled_n[1])}
 
 
 def probabilistic_metrics(samples: np.ndarray, target: np.ndarray, mask: np.ndarray,
