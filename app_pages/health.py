@@ -4,7 +4,12 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.render.health import imputed_series_figure, missing_by_sensor_figure, missing_over_time_figure
+from explorer.render.health import (
+    export_frame,
+    imputed_series_figure,
+    missing_by_sensor_figure,
+    missing_over_time_figure,
+)
 from explorer.stats import data_summary
 from explorer.ui.imputer import cached_imputation, cached_imputer
 from explorer.ui.state import city_picker, user_errors
@@ -45,10 +50,10 @@ with user_errors():
 st.plotly_chart(imputed_series_figure(result, sensor, spec.value_name, spec.unit), key="dh_series")
 n_imp = int(result.imputed[sensor].sum())
 st.caption(f"{n_imp} of {len(result.imputed)} readings in this week are imputed (orange, dashed, with the P10–P90 "
-           f"band of {result.n_samples} sampled fills); blue are measured. Imputed values are never shown as "
-           "measured anywhere in the app. The scenario generator trains on the masked history, not on imputed "
-           "values.")
+           f"band of {result.n_samples} sampled fills); blue are measured. The thin orange lines are three of those "
+           "sampled fills: each is one plausible path through the gap, and they vary together over time and with "
+           "neighbouring sensors as real readings do. Imputed values are never shown as measured anywhere in the "
+           "app. The scenario generator trains on the masked history, not on imputed values.")
 st.download_button("Download this week (CSV, with an 'imputed' flag)",
-                   result.mean[[sensor]].assign(imputed=result.imputed[sensor], p10=result.p10[sensor],
-                                                p90=result.p90[sensor]).to_csv().encode(),
+                   export_frame(result, sensor).to_csv().encode(),
                    file_name=f"{city.slug}-{sensor}-{day:%Y%m%d}.csv", key="dh_dl")

@@ -1,7 +1,8 @@
 """Data health figures: where readings are missing, and observed against imputed values with bands.
 
 Imputed values never look like measured ones: measured are solid blue dots and lines, imputed are
-orange, dashed, with their P10–P90 band, and their hover text says "imputed".
+orange, dashed, with their P10–P90 band and a few thin sampled fills inside it, and their hover text says
+"imputed".
 """
 
 from __future__ import annotations
@@ -61,18 +62,27 @@ def missing_over_time_figure(city: City) -> go.Figure:
     return fig
 
 
-def imputed_series_figure(result: ImputationResult, sensor: str, value_name: str, unit: str) -> go.Figure:
-    """Observed readings against imputed ones, with the imputer's P10–P90 band over the gaps."""
+def imputed_series_figure(result: ImputationResult, sensor: str, value_name: str, unit: str,
+                          n_lines: int = 3) -> go.Figure:
+    """Observed readings against imputed ones: the P10–P90 band over the gaps, ``n_lines`` sampled fills as
+    thin lines inside it (each joins the measured values at its gap's ends), and the point estimate."""
     obs = result.observed[sensor]
     imp = result.imputed[sensor].to_numpy()
     x = result.observed.index
     mean = result.mean[sensor].where(imp)
-    lo, hi = result.p10[sensor].where(imp), result.p90[sensor].where(imp)
+    edge = imp | np.r_[imp[1:], False] | np.r_[False, imp[:-1]]  # imputed, or the measured value next to a gap
     fig = go.Figure()
-    # the band only where imputed; gaps in the band's polygon are left open
-    fig.add_trace(go.Scatter(x=x, y=hi, line={"width": 0}, hoverinfo="skip", showlegend=False, connectgaps=False))
-    fig.add_trace(go.Scatter(x=x, y=lo, fill="tonexty", fillcolor="rgba(230,120,20,0.25)", line={"width": 0},
-                             name="Imputed P10–P90", hoverinfo="skip", connectgaps=False))
+    bx, by = band_path(x, result.p10[sensor].to_numpy(), result.p90[sensor].to_numpy(), edge)
+    fig.add_trace(go.Scatter(x=bx, y=by, fill="toself", fillcolor="rgba(230,120,20,0.25)", line={"width": 0},
+                             mode="lines", name="Imputed P10–P90", hoverinfo="skip"))
+    col = list(result.observed.columns).index(sensor)
+    label = np.where(imp, "imputed (sampled fill, not measured)", "measured")
+    for k in range(min(n_lines, len(result.samples))):
+        y = np.where(edge, result.samples[k][:, col], np.nan)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="Sampled fills (imputed)", legendgroup="samples",
+                                 showlegend=k == 0, line={"color": "rgba(190,90,0,0.6)", "width": 1},
+                                 text=label, connectgaps=False,
+                                 hovertemplate=f"%{{x}}<br>sample {k + 1}: %{{y:.1f}} %{{text}}<extra></extra>"))
     fig.add_trace(go.Scatter(x=x, y=obs, mode="lines+markers", name="Measured",
                              line={"color": MEASURED, "width": 1.5}, marker={"size": 3},
                              hovertemplate="%{x}<br>measured %{y:.1f}<extra></extra>"))
@@ -83,3 +93,29 @@ def imputed_series_figure(result: ImputationResult, sensor: str, value_name: str
                       yaxis={"title": f"{value_name} ({unit})"}, legend={"orientation": "h", "y": -0.2},
                       margin={"l": 60, "r": 20, "t": 50, "b": 40}, font={"size": 14})
     return fig
+
+
+def band_path(x: pd.Index, lo: np.ndarray, hi: np.ndarray, keep: np.ndarray) -> tuple[list, list]:
+    """One closed outline per run of ``keep`` (P90 forwards, P10 back), runs separated by None: plotly's
+    ``fill="toself"`` fills each separately (``tonexty`` between two gappy traces joins the gaps' ends).
+    At a measured value next to a gap P10 = P90 = the measurement, so the band pinches to it."""
+    ok = keep & np.isfinite(lo) & np.isfinite(hi)
+    xs: list = []
+    ys: list = []
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        xs += [*x[a:b], *x[a:b][::-1], x[a], None]
+        ys += [*hi[a:b].tolist(), *lo[a:b][::-1].tolist(), float(hi[a]), None]
+    return xs, ys
+
+
+def export_frame(result: ImputationResult, sensor: str, n_samples: int = 3) -> pd.DataFrame:
+    """One sensor's week for download: the value (measured or the point estimate), an ``imputed`` flag, the
+    P10/P90 band and ``n_samples`` sampled fills (equal to the measured value where measured)."""
+    col = list(result.observed.columns).index(sensor)
+    frame = pd.DataFrame({"value": result.mean[sensor], "imputed": result.imputed[sensor],
+                          "p10": result.p10[sensor], "p90": result.p90[sensor]})
+    for k in range(min(n_samples, len(result.samples))):
+        frame[f"sample_{k + 1}"] = result.samples[k][:, col]
+    frame.index.name = "time"
+    return frame
