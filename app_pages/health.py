@@ -4,9 +4,13 @@
 import pandas as pd
 import streamlit as st
 
+from explorer.errors import ExplorerError
 from explorer.render.health import (
     export_frame,
     imputed_series_figure,
+    imputer_figures,
+    imputer_summary,
+    imputer_training,
     missing_by_sensor_figure,
     missing_over_time_figure,
 )
@@ -27,6 +31,12 @@ c[1].metric("Missing while installed", f"{inside:.1%}",
             help="Counted only inside each sensor's active span (first to last reading). Only these gaps are "
                  "imputed; before a counter was installed nothing is filled.")
 c[2].metric("Sensors", summary.sensors)
+try:  # the missing-data view works before the city's models are trained; the model parts need them
+    _, imeta = cached_imputer(city.slug)
+except ExplorerError:
+    imeta = None
+if imeta:
+    st.markdown(f"**The gap-filling model.** {imputer_summary(imeta, spec.unit)}")
 
 left, right = st.columns([1, 1])
 left.plotly_chart(missing_by_sensor_figure(city), key="dh_by_sensor")
@@ -57,3 +67,13 @@ st.caption(f"{n_imp} of {len(result.imputed)} readings in this week are imputed 
 st.download_button("Download this week (CSV, with an 'imputed' flag)",
                    export_frame(result, sensor).to_csv().encode(),
                    file_name=f"{city.slug}-{sensor}-{day:%Y%m%d}.csv", key="dh_dl")
+
+if imeta:
+    st.subheader("How well it fills gaps")
+    st.caption(f"Figures stored with the model when it was trained, on readings hidden from the part of the history "
+               f"it never saw; recompute them with `explorer impute eval --city {city.slug} --protocol point` "
+               "(or `block`).")
+    st.table(imputer_figures(imeta, spec.unit).set_index("Measure"))  # HTML: long text wraps, never cut
+    with st.expander("How it was trained and calibrated"):
+        st.markdown(f"Made on {str(imeta.get('created', '?'))[:10]} by `{imeta.get('command', '?')}`.")
+        st.table(imputer_training(imeta, spec.unit).set_index("Measure"))

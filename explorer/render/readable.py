@@ -46,8 +46,14 @@ MEASURES: dict[str, Measure] = {
                    "better"),
     "mse": Measure("Squared error", "num", "mean squared error; punishes large misses; lower is better"),
     "mre": Measure("Relative error", "pct", "absolute error as a share of the readings; lower is better"),
-    "crps": Measure("Spread-aware error (CRPS)", "unit", "scores the whole band of samples, not only its middle; "
-                    "lower is better"),
+    "crps": Measure("Spread-aware error (CRPS, share of the readings)", "num", "scores the whole spread of the "
+                    "samples, not only their middle; normalised as CSDI and PriSTI report it; lower is better"),
+    "lag1_sampled": Measure("Step-to-step correlation of sampled fills", "num", "close to the real readings' is "
+                            "best: fills should carry on from one step to the next as real readings do"),
+    "lag1_real": Measure("Step-to-step correlation of real readings", "num"),
+    "neighbour_sampled": Measure("Correlation with neighbouring sensors in sampled fills", "num",
+                                 "close to the real readings' is best"),
+    "neighbour_real": Measure("Correlation with neighbouring sensors in real readings", "num"),
     "coverage": Measure("Readings inside the P10–P90 band", "pct", "80 % is the aim: lower means the band is too "
                         "narrow (overconfident)"),
     "val_mae": Measure("Average error on validation readings", "unit", "hidden readings of the validation days; "
@@ -85,7 +91,8 @@ MEASURES: dict[str, Measure] = {
     "threads": Measure("CPU threads", "int"),
     "torch_threads": Measure("CPU threads", "int"),
     "seed": Measure("Random seed", "int", "the same seed gives the same numbers"),
-    "n_samples": Measure("Samples per scenario", "int"),
+    "n_samples": Measure("Samples drawn", "int"),
+    "val_steps": Measure("Validation steps", "int"),
     "disc_steps": Measure("Steps of the real-or-generated test", "int"),
     "pred_steps": Measure("Steps of the forecasting test", "int"),
     "latency_calls": Measure("Timed runs", "int"),
@@ -202,12 +209,15 @@ def wrap_title(text: str, width_px: float, font_px: float = 16) -> str:
 
 def title_layout(text: str, *, width_px: float = 380, font_px: float = 16, margin_top: int = 24) -> dict:
     """Plotly layout keys for a title that fits a chart ``width_px`` wide (the narrowest it is drawn: a half-page
-    chart at 1280 px is about 400 px): wrapped, left-aligned, and the top margin grown by one line per line.
+    chart at 1280 px is about 400 px): wrapped, from the chart's left edge (not the plot area's, which long tick
+    labels push right), at its top, and the top margin grown by one line per line.
     Use as ``fig.update_layout(title=t["title"], margin={"t": t["margin_t"], ...})``."""
     wrapped = wrap_title(text, width_px, font_px)
     lines = wrapped.count("<br>") + 1
-    return {"title": {"text": wrapped, "x": 0, "xanchor": "left", "xref": "paper", "y": 1, "yref": "container",
-                      "yanchor": "top", "pad": {"t": 8}, "font": {"size": font_px}},
+    # plotly anchors a title by its first line: measured in Chromium, a title of several lines sits 11 px higher
+    # than one of a single line at the same pad, so it gets 11 px more to start inside the chart
+    return {"title": {"text": wrapped, "x": 0, "xref": "container", "xanchor": "left", "y": 1, "yref": "container",
+                      "yanchor": "top", "pad": {"l": 8, "t": 8 if lines == 1 else 19}, "font": {"size": font_px}},
             "margin_t": int(margin_top + lines * font_px * 1.35)}
 
 

@@ -63,7 +63,7 @@ def test_unknown_keys_are_named_in_words_and_long_lists_left_to_charts():
 def test_settings_read_as_one_line():
     line = settings_sentence(EVAL_SETTINGS)
     assert line.startswith("Device cpu · Steps of the real-or-generated test 300")
-    assert "Samples per scenario 64" in line and "Quick run no" in line and "Random seed 0" in line
+    assert "Samples drawn 64" in line and "Quick run no" in line and "Random seed 0" in line
     assert "{" not in line and ":" not in line and '"' not in line
 
 
@@ -145,7 +145,7 @@ def test_results_sections_become_words_and_tables():
 
     parts = markdown_parts(SECTION)
     assert [type(p).__name__ for p in parts] == ["str", "DataFrame", "str"]
-    assert "Device cpu · Samples per scenario 64 · Quick run no · Random seed 0. Left out" in parts[0]
+    assert "Device cpu · Samples drawn 64 · Quick run no · Random seed 0. Left out" in parts[0]
     assert "{" not in parts[0] and parts[0].startswith("### melbourne")
     table = parts[1]
     assert table.columns.tolist() == ["method", "discriminative ↓", "P10–P90 coverage (target 0.80)"]

@@ -86,3 +86,54 @@ def test_health_page_switches_sensor():
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[2].proto.spec)
     assert "767541" in spec["layout"]["title"]["text"]
+
+
+def test_missing_charts_fit_their_rows_and_titles(monkeypatch):
+    """The heatmap has one category row per sensor (Melbourne, 39) or per zone (Los Angeles, 207 sensors in 36
+    neighbourhoods and the rest), its plot as tall as its rows need; titles are wrapped to fit a half-page
+    chart; a zone's row is the mean of its sensors' rows."""
+    from explorer.cities import load_city
+    from explorer.render.health import missing_by_day, missing_by_sensor_figure, missing_over_time_figure
+    from explorer.render.readable import CHAR_EM, sensor_zones
+
+    for slug, rows in (("melbourne", 39), ("los-angeles", 37)):
+        city = load_city(slug)
+        fig = missing_over_time_figure(city).to_plotly_json()
+        heat = fig["data"][0]
+        assert len(heat["y"]) == rows and fig["layout"]["yaxis"]["type"] == "category"
+        assert list(fig["layout"]["yaxis"]["categoryarray"]) == [str(y) for y in heat["y"]]
+        assert fig["layout"]["height"] >= 150 + 14 * rows  # each row at least 14 px tall
+        bars = missing_by_sensor_figure(city).to_plotly_json()
+        for f in (fig, bars):
+            assert all(len(line) * 16 * CHAR_EM <= 380 for line in f["layout"]["title"]["text"].split("<br>"))
+        assert len(bars["data"][0]["y"]) == 40 if len(city.series.columns) > 40 else 39
+    city = load_city("los-angeles")
+    zones = sensor_zones(city)
+    glendale = [s for s, z in zones.items() if z == "Glendale"]
+    by_day = missing_by_day(city)
+    heat = missing_over_time_figure(city).data[0]
+    row = list(heat.y).index(f"Glendale ({len(glendale)} sensors)")
+    expected = by_day.loc[glendale].mean().to_numpy() * 100
+    assert np.allclose(np.asarray(heat.z)[row], expected, equal_nan=True)
+
+
+def test_the_page_speaks_plainly_first_with_figures_in_a_table():
+    import json as _json
+
+    from explorer.render.health import imputer_figures, imputer_summary
+
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    at.query_params["city"] = "melbourne"
+    at.run()
+    assert not at.exception
+    first = next(m.value for m in at.markdown if m.value.startswith("**The gap-filling model.**"))
+    assert "Good at filling scattered missing readings" in first and "not good at" in first
+    assert "Measured on readings hidden from the last 20 % of the history" in first
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [t for t in texts if "{" in t and "<style>" not in t]  # no raw dictionaries on the page
+    meta = _json.loads((Path(PAGE).parents[1] / "data/cities/melbourne/models/imputer.json").read_text())
+    table = imputer_figures(meta, "people/hour").set_index("Measure")
+    mae = meta["metrics"]["point"]["mae"]
+    assert table.loc["Average error", "Scattered missing readings"] == f"{mae:,.1f} people/hour"
+    assert f"{mae:,.1f} people/hour off on average" in imputer_summary(meta, "people/hour")
+    assert len(at.table) == 2  # the figures, and (in the expander) how it was trained and calibrated

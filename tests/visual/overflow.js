@@ -67,6 +67,26 @@
       }
     }
   }
+  // chart text drawn over other chart text (a title over tick labels). Boxes of SVG text include line spacing and
+  // rotated labels have slanted boxes, so: unrotated text only, overlapping by more than half a line.
+  const svgText = [];
+  for (const t of document.querySelectorAll('svg.main-svg text')) {
+    const r = t.getBoundingClientRect();
+    if (t.textContent.trim() && visible(t, r) && !/rotate/.test(t.getAttribute('transform') || '')) {
+      svgText.push([t, r]);
+    }
+  }
+  for (let i = 0; i < svgText.length; i++) {
+    for (let j = i + 1; j < svgText.length; j++) {
+      const [a, ra] = svgText[i], [b, rb] = svgText[j];
+      if (a.contains(b) || b.contains(a) || a.closest('.js-plotly-plot') !== b.closest('.js-plotly-plot')) continue;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (w > 2 && h > 0.5 * Math.min(ra.height, rb.height)) {
+        out.push({what: 'svg text', text: a.textContent.trim().slice(0, 80), why: `drawn over "${b.textContent.trim().slice(0, 40)}"`});
+      }
+    }
+  }
   for (const t of document.querySelectorAll('svg text')) {
     const text = t.textContent.trim();
     if (!text) continue;

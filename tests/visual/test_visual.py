@@ -30,8 +30,6 @@ UPDATE = os.environ.get("UPDATE_VISUAL_BASELINES") == "1"
 # Text that does not fit on pages whose owners are still changing them: the test expects the problem (and fails
 # once it is gone, so the entry is removed). Keys: (page, size); values: who fixes it.
 KNOWN_OVERFLOWS: dict[tuple[str, str], str] = {
-    ("health", "1280"): "the missing-by-sensor title is cut at the chart's edge; Data health is held by the imputer "
-                        "helper (issue 15): explorer.render.readable.title_layout fixes it",
     ("model_card", "1280"): "the results table is wider than the window; Model card is held by the lead (issue 14)",
 }
 
