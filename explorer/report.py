@@ -45,7 +45,7 @@ def sensor_summary(city: City, result: ScenarioResult, summary: Summary) -> gpd.
         "peak_change": summary.difference[1][t, n].round(3),
         "peak_change_p10": summary.difference[0][t, n].round(3),
         "peak_change_p90": summary.difference[2][t, n].round(3),
-        "peak_time": [str(result.times[i]) for i in t],
+        "peak_time": [result.time_labels[i] for i in t],
         "baseline_at_peak": summary.baseline[1][t, n].round(3),
         "scenario_at_peak": summary.scenario[1][t, n].round(3),
         "significant": summary.significant[t, n],

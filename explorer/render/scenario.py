@@ -128,7 +128,7 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
         (f"Peak change ({unit})", f"{h['peak_change']:+,.0f}" if abs(h["peak_change"]) >= 100
          else f"{h['peak_change']:+,.1f}",
          f"{h['peak_change_percent']:+.0f} % at {peak_place} (sensor {h['peak_sensor']}), "
-         f"{h['peak_time'][-8:-3]}; median of samples"),
+         f"{h['peak_time']}; median of samples"),
         ("Sensors affected", f"{h['sensors_affected']} of {len(result.sensor_ids)}",
          "sensors whose median change passes the domain's threshold at some hour"),
     ]
@@ -147,4 +147,4 @@ def peak_place(result: ScenarioResult, city: City) -> str:
     h = result.headline
     label = str(sensor_labels(city).get(h["peak_sensor"], h["peak_sensor"]))
     ident = "" if label.endswith(str(h["peak_sensor"])) else f" (sensor {h['peak_sensor']})"
-    return f"Largest change at **{label}**{ident} at {h['peak_time'][-8:-3]}."
+    return f"Largest change at **{label}**{ident} at {h['peak_time']}."

@@ -1,6 +1,6 @@
-"""The in-place sampling path gives the training path's numbers, and an event changes only the sensors in its
-reach: the scenario is the baseline elsewhere, bit for bit, and the summaries taken on that shortcut are the
-summaries of the full arrays."""
+"""The sampling path gives the training path's numbers, and an event changes only the sensors its learned
+response reaches within the requested reach: the scenario is the baseline elsewhere, bit for bit, and the
+summaries taken on that shortcut are the summaries of the full arrays."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 
 from explorer.cities import load_city
 from explorer.models.generator.api import generate
+from explorer.models.generator.data import haversine_km
 from explorer.models.generator.model import calendar_features
 from explorer.scenarios import Scenario
 from tests.generator_fixture import trained_generator
@@ -27,31 +28,24 @@ def _event(bundle, reach_km: float) -> dict:
             "reach_km": reach_km}  # fmt: skip
 
 
-def test_sample_parts_matches_parts(bundle):
+def test_sampling_path_matches_the_training_path(bundle):
+    """The in-place event-free path and the once-per-field event path give the training forward's numbers."""
     m = bundle.model
     cond = torch.from_numpy(calendar_features(np.arange(24), np.full(24, 4), np.zeros(24)))[None].expand(8, -1, -1)
     noise = m.noise(8, torch.Generator().manual_seed(11))
-    cols = torch.tensor([0, 2, 5])
+    field = torch.zeros(1, 24, m.n)
+    field[0, 6:9, 3] = 0.4
     with torch.no_grad():
-        base, gain = m.parts(noise, cond)
-        fast_base, fast_gain = m.sample_parts(tuple(t.clone() for t in noise), cond, cols)
-    torch.testing.assert_close(fast_base, base, rtol=0, atol=1e-6)
-    torch.testing.assert_close(fast_gain, gain[..., cols], rtol=1e-6, atol=1e-6)
-
-
-def test_event_response_is_zero_outside_its_reach(bundle):
-    m = bundle.model
-    ev = torch.zeros(1, 24, m.n)
-    ev[0, 4:7, 3] = 0.8
-    cols = m.reach(ev)
-    gain = torch.rand(2, 24, m.n) + 0.5
-    with torch.no_grad():
-        full = m.event_response(gain, ev)
+        base = m.base(noise, cond)
+        dev = m.event(field.expand(8, -1, -1), cond, noise[3], noise[4])
+        fast = m.sample_base(tuple(t.clone() for t in noise), cond)
+        cols, resp = m.event.support(field)
+        fast_dev = m.event.sample_at(resp, cols, cond, noise[3], noise[4][:, cols])
+    torch.testing.assert_close(fast, base, rtol=0, atol=1e-6)
+    torch.testing.assert_close(fast_dev, dev[..., cols], rtol=1e-5, atol=1e-6)
     outside = torch.ones(m.n, dtype=torch.bool)
     outside[cols] = False
-    assert 3 in cols.tolist()
-    assert torch.count_nonzero(full[..., outside]) == 0
-    torch.testing.assert_close(m.event_response_at(gain[..., cols], ev, cols), full[..., cols])
+    assert 3 in cols.tolist() and torch.count_nonzero(dev[..., outside]) == 0
 
 
 @pytest.mark.parametrize("reach_km", [0.0, 2.0])
@@ -62,9 +56,9 @@ def test_scenario_is_the_baseline_outside_the_changed_sensors(bundle, reach_km):
     n = len(res.sensor_ids)
     changed = np.zeros(n, bool)
     changed[res.changed_idx] = True
-    a = bundle.model.a.to_dense().numpy() if bundle.model.a.is_sparse else bundle.model.a.numpy()
-    places = (np.abs(res.event_field) > 0).any(0)  # the event's sensors, then their graph neighbours
-    assert np.array_equal(changed, places | (a[places] != 0).any(0))
+    v = bundle.view
+    within = haversine_km(v.lat[3], v.lon[3], v.lat, v.lon) <= reach_km
+    assert changed[3] and not changed[~within].any()  # the reach is an upper bound
     assert np.array_equal(res.scenario_samples[:, :, ~changed], res.baseline[:, :, ~changed])
     assert np.any(res.scenario_samples[:, :, 3] != res.baseline[:, :, 3])
     full = {"baseline": res.baseline, "scenario": res.scenario_samples,
@@ -89,10 +83,8 @@ def test_chunked_sampling_is_bit_identical(bundle):
     m = bundle.model
     cond = torch.from_numpy(calendar_features(np.arange(24), np.full(24, 1), np.zeros(24)))[None].expand(16, -1, -1)
     noise = m.noise(16, torch.Generator().manual_seed(5))
-    cols = torch.tensor([1, 4])
     one_row = noise[2][:1].numel() * noise[2].element_size()
-    outs = [m.sample_parts(tuple(t.clone() for t in noise), cond, cols, chunk_bytes=cb)
+    outs = [m.sample_base(tuple(t.clone() for t in noise), cond, chunk_bytes=cb)
             for cb in (1 << 40, one_row, 3 * one_row)]  # fmt: skip
-    for base, gain in outs[1:]:
-        assert torch.equal(base, outs[0][0])
-        assert torch.equal(gain, outs[0][1])
+    for base in outs[1:]:
+        assert torch.equal(base, outs[0])

@@ -10,7 +10,7 @@ from scipy import sparse
 from explorer.cities import load_city
 from explorer.cities.synthetic import make_synthetic_city, synthetic_mapping
 from explorer.models.generator.api import generate, load_generator
-from explorer.models.generator.model import Generator, GeneratorConfig, calendar_features
+from explorer.models.generator.model import GeneratorConfig, calendar_features
 from explorer.scenarios.schema import Scenario
 
 N = 500
@@ -48,13 +48,12 @@ def test_metadata_says_where_it_came_from(derived, la, synth):
 @torch.inference_mode()
 def test_event_free_part_is_the_sources_given_the_same_noise(derived, la, synth):
     idx = _idx(synth, la)
-    zg, zh, zs = la.model.noise(6, torch.Generator().manual_seed(0))
+    zg, zh, zs, ze, zn = la.model.noise(6, torch.Generator().manual_seed(0))
     cond = torch.from_numpy(calendar_features((np.arange(24) + 7) % 24, np.full(24, 2), np.zeros(24)))
     cond = cond[None].expand(6, -1, -1)
-    base_la, gain_la = la.model.parts((zg, zh, zs), cond)
-    base, gain = derived.model.parts((zg, zh, zs[:, :, idx]), cond)
+    base_la = la.model.base((zg, zh, zs, ze, zn), cond)
+    base = derived.model.base((zg, zh, zs[:, :, idx], ze, zn[:, idx]), cond)
     assert torch.allclose(base, base_la[:, :, idx], atol=1e-5)
-    assert torch.allclose(gain, gain_la[:, :, idx], atol=1e-6)
 
 
 def test_profile_follows_each_copys_scale(derived, la, synth):
@@ -78,31 +77,36 @@ def test_samples_have_the_sources_statistics(derived, la, synth):
     assert 0.7 < np.median(spread / spread_src) < 1.4
 
 
-def test_event_reaches_its_sensor_and_graph_neighbours_only(derived, synth):
+@pytest.mark.parametrize("reach_km", [0.0, 1.5])
+def test_event_stays_within_its_reach(derived, synth, reach_km):
+    from explorer.models.generator.data import haversine_km
+
     place = synth.sensor_ids[7]
     sc = Scenario.model_validate({"city": synth.slug, "day": {"day_of_week": 3}, "start_hour": 8,
                                   "horizon_hours": 6, "events": [{"place": {"sensor_id": place}, "magnitude": 40,
                                   "unit": "percent_slower", "start_offset_hours": 1, "duration_hours": 2,
-                                  "reach_km": 0}]})
+                                  "reach_km": reach_km}]})
     res = generate(synth, sc, 32, 0, model=derived)
     moved = np.flatnonzero(np.abs(res.difference).max(axis=(0, 1)) > 0)
-    a = synth.adjacency
-    neighbours = set(a[7].indices) | set(a[:, 7].nonzero()[0]) | {7}
-    assert 7 in moved and set(moved) <= neighbours
+    lat, lon = synth.sensors.geometry.y.to_numpy(), synth.sensors.geometry.x.to_numpy()
+    within = set(np.flatnonzero(haversine_km(lat[7], lon[7], lat, lon) <= reach_km)) | {7}
+    assert 7 in moved and set(moved) <= within
     assert np.median(res.difference[:, 1:3, 7]) < -5  # slower at the place
 
 
 def test_sparse_graph_gives_the_dense_graphs_event_response():
+    from explorer.models.generator.model import EventResponse
+
     rng = np.random.default_rng(0)
     adj = rng.random((40, 40)).astype(np.float32)
     adj[adj < 0.8] = 0
     torch.manual_seed(0)
-    dense = Generator(GeneratorConfig(), adj)
-    sp = Generator(GeneratorConfig(), sparse.csr_matrix(adj))
-    sp.load_state_dict({k: v for k, v in dense.state_dict().items() if k != "a"})
+    cfg = GeneratorConfig(pair_specific=False)
+    dense = EventResponse(cfg, adj)
+    sp = EventResponse(cfg, sparse.csr_matrix(adj))
     with torch.no_grad():
-        dense.spread_gain.fill_(0.7)
-        sp.spread_gain.fill_(0.7)
-        ev, gain = torch.rand(3, 24, 40), torch.rand(3, 24, 40)
-        assert torch.allclose(dense.event_response(gain, ev), sp.event_response(gain, ev), atol=1e-6)
-    assert "a" in dense.state_dict() and "a" not in sp.state_dict()  # a sparse graph is not saved
+        dense.hop.normal_()
+        sp.load_state_dict(dense.state_dict())
+        field, cond = torch.rand(3, 24, 40), torch.rand(3, 24, 10)
+        z = (torch.randn(3, cfg.components), torch.randn(3, 40))
+        assert torch.allclose(dense(field, cond, *z), sp(field, cond, *z), atol=1e-5)

@@ -1,8 +1,10 @@
 """Generate what-if scenarios: ``generate(city, scenario, n_samples, seed) -> ScenarioResult``.
 
 Baseline and scenario samples are drawn with the **same noise** (one torch generator seeded with
-``seed``), so their difference isolates the events. Everything is batched: all samples (baseline and
-scenario) go through the generator in one forward pass.
+``seed``), so their difference isolates the events. A scenario's events are given to the model by their
+**origin** only (place, hours, size at the place); where and when the effect spreads is the model's learned
+event response (:class:`explorer.models.generator.model.EventResponse`). An event's ``reach_km`` is an upper
+bound: the response is kept only at sensors within that distance of the place (0: the place alone).
 """
 
 from __future__ import annotations
@@ -26,10 +28,9 @@ from explorer.models.generator.data import (
     inverse,
     inverse_inplace,
     is_holiday,
-    residual_from_deviation,
     window_calendar,
 )
-from explorer.models.generator.model import Generator, GeneratorConfig, calendar_features
+from explorer.models.generator.model import Generator, GeneratorConfig, calendar_features, dev_limits
 from explorer.scenarios.schema import Event, Scenario, ScenarioError, validate_for_city
 
 KIND = "generator"
@@ -45,15 +46,19 @@ class GeneratorBundle:
     config: GeneratorConfig
     mu: np.ndarray  # (7, 24, N) seasonal profile, model space
     sd: np.ndarray  # (7, 24, N) robust spread, model space
-    alpha: float  # spread calibration of the residual (validation days)
+    alpha: float  # spread calibration: factor on the event-free residual (validation days)
     view: CityView
     meta: dict[str, Any] = field(default_factory=dict)
-    event_gain: float = 1.0  # event-size calibration (validation requests); 1 in checkpoints without one
-    event_modulation: float = 1.0  # share of the learned hour/sensor modulation of the event gain kept
+    event_gain: float = 1.0  # event-size calibration (validation requests); 1 = as trained
 
     @property
     def domain(self) -> Domain:
         return self.view.domain
+
+    @property
+    def count_scale(self) -> float:
+        """Counts: the event branch's unit in people per hour (1 for speeds)."""
+        return float(self.model.event_scale)
 
     @cached_property
     def sensors_without_history(self) -> list[str]:
@@ -70,29 +75,34 @@ class GeneratorBundle:
         t["sd"] = torch.from_numpy(self.sd)
         t["alpha"] = torch.tensor([self.alpha], dtype=torch.float32)
         t["event_gain"] = torch.tensor([self.event_gain], dtype=torch.float32)
-        t["event_modulation"] = torch.tensor([self.event_modulation], dtype=torch.float32)
         return t
 
     @torch.inference_mode()
     def sample(
-        self, cond: np.ndarray, event: np.ndarray, seed: int, n_samples: int
+        self, cond: np.ndarray, field: np.ndarray, seed: int, n_samples: int, limit: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Raw residuals of ``n_samples`` draws without the event, the sensors the event can change, and
-        its effect there (same noise; times ``event_gain``).
+        """Event-free residuals of ``n_samples`` draws (before the spread calibration ``alpha``), the sensors the
+        events change, and their deviation there (same noise; times ``event_gain``).
 
-        cond: (24, COND_DIM); event: (24, N) in residual units. Returns (S, 24, N), (M,) sensor indices and
-        (S, 24, M): an event changes only its sensors and their graph neighbours, so the scenario is the
-        baseline plus the effect at M sensors (M = 0 without events).
+        cond: (24, COND_DIM); field: (24, N) origin field in event units; limit: (N,) bool, sensors the response
+        may reach (None: any). Returns (S, 24, N), (M,) sensor indices and (S, 24, M) deviation in event units
+        (log ratio / fraction slower): the scenario is the baseline changed at M sensors (M = 0 without events).
         """
-        dev = next(self.model.parameters()).device  # noise is drawn on CPU: same seed, same noise on any device
+        dev_ = next(self.model.parameters()).device  # noise is drawn on CPU: same seed, same noise on any device
         g = torch.Generator().manual_seed(int(seed))
-        z = tuple(t.to(dev) for t in self.model.noise(n_samples, g))
-        c = torch.from_numpy(cond).float().to(dev)[None].expand(n_samples, -1, -1)
-        ev = torch.from_numpy(np.asarray(event, np.float32)).to(dev)[None]
-        cols = self.model.reach(ev) if bool(ev.any()) else torch.zeros(0, dtype=torch.long, device=dev)
-        base, gain = self.model.sample_parts(z, c, cols, self.event_modulation)
-        effect = self.model.event_response_at(gain, ev, cols).mul_(self.event_gain)
-        return base.cpu().numpy(), cols.cpu().numpy(), effect.cpu().numpy()
+        z = tuple(t.to(dev_) for t in self.model.noise(n_samples, g))
+        c = torch.from_numpy(cond).float().to(dev_)[None].expand(n_samples, -1, -1)
+        base = self.model.sample_base(z, c)
+        f = torch.from_numpy(np.asarray(field, np.float32)).to(dev_)[None]
+        if not bool(f.any()):
+            return base.cpu().numpy(), np.zeros(0, np.int64), np.zeros((n_samples, 24, 0), np.float32)
+        cols, resp = self.model.event.support(f)
+        if limit is not None:
+            ok = torch.from_numpy(np.asarray(limit, bool)).to(dev_)[cols]
+            cols, resp = cols[ok], resp[:, ok]
+        dev = self.model.event.sample_at(resp, cols, c, z[3], z[4][:, cols]).mul_(self.event_gain)
+        lo, hi = dev_limits(self.domain)
+        return base.cpu().numpy(), cols.cpu().numpy(), dev.clamp_(lo, hi).cpu().numpy()
 
 
 def checkpoint_base(view: CityView) -> Path:
@@ -113,7 +123,15 @@ def load_generator(city: Any, path: str | Path | None = None, *, device: str | t
     tensors, meta = load_checkpoint(base, view.city, KIND)
     cfg = GeneratorConfig.from_dict(meta["config"])
     model = Generator(cfg, view.adjacency)
-    model.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("g.")})
+    try:
+        model.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("g.")})
+    except RuntimeError:
+        from explorer.models.checkpoint import CheckpointError
+
+        raise CheckpointError(
+            f"the generator checkpoint of {view.slug} was written by another version of the model",
+            fix=f"train it again: explorer generate train --city {view.slug}",
+        ) from None
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).eval()
@@ -126,65 +144,60 @@ def load_generator(city: Any, path: str | Path | None = None, *, device: str | t
         view=view,
         meta=meta,
         event_gain=float(tensors["event_gain"][0]) if "event_gain" in tensors else 1.0,
-        event_modulation=float(tensors["event_modulation"][0]) if "event_modulation" in tensors else 1.0,
     )
 
 
-# ---------------------------------------------------------------- scenario -> event field
+# ---------------------------------------------------------------- scenario -> origin field
 
 
-def _place_sensors(view: CityView, ev: Event) -> tuple[np.ndarray, float, float]:
-    """Indices of the sensors at the place, and the place's lat/lon."""
+def place_index(view: CityView, ev: Event) -> tuple[int, float, float]:
+    """The event's origin sensor and the place's lat/lon: the sensor itself; for a zone, the sensor inside it
+    nearest its centroid (else the nearest to the centroid); for a lat/lon, the nearest sensor."""
     p = ev.place
     if p.sensor_id is not None:
         i = view.sensor_ids.index(p.sensor_id)
-        return np.array([i]), float(view.lat[i]), float(view.lon[i])
+        return i, float(view.lat[i]), float(view.lon[i])
     if p.zone_id is not None:
         import shapely
 
         zone = view.zones[view.zones["zone_id"].astype(str) == p.zone_id].geometry.iloc[0]
-        inside = np.flatnonzero(shapely.contains_xy(zone, view.lon, view.lat))
         c = zone.centroid
-        if len(inside) == 0:
-            inside = np.array([int(np.argmin(haversine_km(c.y, c.x, view.lat, view.lon)))])
-        return inside, float(c.y), float(c.x)
+        d = haversine_km(c.y, c.x, view.lat, view.lon)
+        inside = shapely.contains_xy(zone, view.lon, view.lat)
+        if inside.any():
+            d = np.where(inside, d, np.inf)
+        return int(np.argmin(d)), float(c.y), float(c.x)
     d = haversine_km(p.lat, p.lon, view.lat, view.lon)
-    return np.array([int(np.argmin(d))]), float(p.lat), float(p.lon)  # type: ignore[arg-type]
+    return int(np.argmin(d)), float(p.lat), float(p.lon)  # type: ignore[arg-type]
 
 
-def event_weights(view: CityView, ev: Event) -> np.ndarray:
-    """(N,) spatial weight of an event: 1 at the place's sensors, Gaussian decay of scale reach_km."""
-    idx, lat, lon = _place_sensors(view, ev)
-    w = np.zeros(len(view.sensor_ids), np.float64)
-    if ev.reach_km > 0:
-        d = haversine_km(lat, lon, view.lat, view.lon)
-        w = np.exp(-0.5 * (d / ev.reach_km) ** 2)
-        w[w < MIN_WEIGHT] = 0.0
-    w[idx] = 1.0
-    return w
+def event_size(ev: Event, base: np.ndarray, scale: float) -> np.ndarray:
+    """The requested size at the origin in event units per hour of the event: extra people per hour over the
+    model's count ``scale`` (``percent`` turned into people with the origin's usual counts ``base``), or the
+    fraction slower."""
+    if ev.unit == "people":
+        return np.full(len(base), ev.magnitude / scale)
+    if ev.unit == "percent":
+        return base * ev.magnitude / 100.0 / scale
+    return np.full(len(base), min(ev.magnitude / 100.0, 0.95))
 
 
-def event_field(bundle: GeneratorBundle, scenario: Scenario, mu_w: np.ndarray) -> np.ndarray:
-    """(24, N) event-intensity field of the scenario in event units (log ratio / fraction slower).
-
-    mu_w: (24, N) profile of the window in model space (to turn extra people into a log ratio).
-    """
+def origin_field(bundle: GeneratorBundle, scenario: Scenario, mu_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(24, N) origin field of the scenario's events in event units (:func:`event_size`), and (N,) the sensors
+    their responses may reach (within each event's ``reach_km`` of its place)."""
+    view = bundle.view
     n = mu_w.shape[1]
     f = np.zeros((24, n), np.float64)
+    limit = np.zeros(n, bool)
     base = inverse(mu_w, bundle.domain)  # (24, N) native
     for ev in scenario.events:
-        w = event_weights(bundle.view, ev)[None]  # (1, N)
+        i, lat, lon = place_index(view, ev)
         t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
-        if ev.unit == "people":
-            size = np.log1p(base[t] + ev.magnitude * w) - np.log1p(base[t])
-        elif ev.unit == "percent":
-            size = np.log1p(ev.magnitude / 100.0 * w) * np.ones_like(base[t])
-        else:  # percent_slower
-            size = ev.magnitude / 100.0 * w * np.ones_like(base[t])
-        f[t] += size
-    if bundle.domain == "speed":
-        f = np.minimum(f, 0.95)
-    return f.astype(np.float32)
+        f[t, i] += event_size(ev, base[t, i], bundle.count_scale)
+        limit |= haversine_km(lat, lon, view.lat, view.lon) <= ev.reach_km
+        limit[i] = True
+    lo, hi = dev_limits(bundle.domain)
+    return np.clip(f, lo, hi).astype(np.float32), limit
 
 
 # ---------------------------------------------------------------- result
@@ -200,16 +213,24 @@ class ScenarioResult:
     domain: Domain
     unit: str
     sensor_ids: list[str]
-    times: pd.DatetimeIndex  # (H,) real timestamps when the scenario has a date, else from 2000-01-03
+    times: pd.DatetimeIndex  # (H,) real timestamps when the scenario has a date, else on a reference week of
+    # 2000 (Monday 2000-01-03): for display use ``time_labels``
     baseline: np.ndarray  # (S, H, N) samples without the events
     scenario_samples: np.ndarray  # (S, H, N) same noise, with the events
-    event_field: np.ndarray  # (H, N) requested intensity, event units (log ratio / fraction slower)
+    event_field: np.ndarray  # (H, N) requested size at the events' origins, event units (log ratio / fraction slower)
     seed: int
     elapsed_ms: float
     headline: dict[str, Any] = field(default_factory=dict)
     sensors_without_history: list[str] = field(default_factory=list)  # values there are placeholders
     changed: np.ndarray | None = None  # sensor indices where scenario may differ from baseline (None: any)
     _quantiles: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def time_labels(self) -> list[str]:
+        """Each hour as the scenario's day and clock time: 'Wed 31 Dec 2014 18:00' for a dated scenario, else
+        'Saturday 18:00' (``times`` of an undated scenario sit on a reference week of 2000; never show them)."""
+        fmt = "%a %d %b %Y %H:%M" if self.scenario.day.date is not None else "%A %H:%M"
+        return [t.strftime(fmt) for t in self.times]
 
     @property
     def changed_idx(self) -> np.ndarray:
@@ -305,7 +326,7 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
     hit = np.sort(c[affected])
     out.update(
         peak_sensor=res.sensor_ids[n],
-        peak_time=str(res.times[t]),
+        peak_time=res.time_labels[t],
         sensors_affected=len(hit),
         affected_sensor_ids=[res.sensor_ids[i] for i in hit],
     )
@@ -330,7 +351,7 @@ def _event_checks(res: ScenarioResult, bundle: GeneratorBundle) -> list[dict[str
     the mean over the event's hours inside the horizon, same unit), so a page can show both."""
     out = []
     for i, ev in enumerate(res.scenario.events):
-        p = int(np.argmax(event_weights(bundle.view, ev)))
+        p = place_index(bundle.view, ev)[0]
         got = generated_size(res, ev, p)
         out.append(
             {"event": i, "sensor_id": res.sensor_ids[p], "unit": ev.unit, "requested": ev.magnitude,
@@ -385,23 +406,21 @@ def generate(
     types = np.where(hols, 6, dows)
     mu_w = bundle.mu[types, hours]  # (24, N)
     sd_w = bundle.sd[types, hours]
-    ev = event_field(bundle, scenario, mu_w)
-    ev_r = residual_from_deviation(ev, mu_w, sd_w, bundle.domain) if scenario.events else np.zeros_like(ev)
-    r, cols, effect = bundle.sample(calendar_features(hours, dows, hols), ev_r, seed, n_samples)
-    # calibration scales the baseline spread only; the event effect (difference) is kept as generated
-    r *= np.float32(bundle.alpha)  # r is now the baseline residual; its changed sensors are kept aside
-    r_cols, mu_c, sd_c = r[:, :, cols], mu_w[:, cols], sd_w[:, cols]
-    if bundle.domain == "speed" and len(cols):
-        # "percent slower" applies to the sample's own baseline, not to the usual (profile) speed
-        own = np.maximum(mu_c + sd_c * r_cols, 0.0) / np.maximum(mu_c, 1.0)
-        effect *= np.clip(own, 0.0, 2.0)
+    field, limit = origin_field(bundle, scenario, mu_w)
+    r, cols, dev = bundle.sample(calendar_features(hours, dows, hols), field, seed, n_samples, limit)
+    r *= np.float32(bundle.alpha)  # the spread calibration widens the event-free residual around the profile
     h = scenario.horizon_hours
     r *= sd_w  # -> native values, in place (a 10,000-sensor batch is 61 MB per copy)
     r += mu_w
     base = inverse_inplace(r, bundle.domain)
     base = base if h == 24 else np.ascontiguousarray(base[:, :h])
     scen = base.copy()
-    scen[:, :, cols] = inverse(mu_c + sd_c * (r_cols + effect), bundle.domain)[:, :h]
+    if len(cols):  # counts: extra people added; speeds: speed x (1 - fraction slower)
+        b_c, d_c = base[:, :, cols], dev[:, :h]
+        if bundle.domain == "counts":
+            scen[:, :, cols] = np.maximum(b_c + bundle.count_scale * d_c, 0.0)
+        else:
+            scen[:, :, cols] = np.clip(b_c * (1.0 - d_c), 0.0, 90.0)
     res = ScenarioResult(
         scenario=scenario,
         city=bundle.view.slug,
@@ -411,7 +430,7 @@ def generate(
         times=pd.date_range(start, periods=h, freq="1h"),
         baseline=base,
         scenario_samples=scen,
-        event_field=ev[:h],
+        event_field=field[:h],
         seed=seed,
         elapsed_ms=0.0,
         sensors_without_history=no_history,
@@ -419,6 +438,11 @@ def generate(
     )
     res.headline = _headline(res)
     res.headline["events_requested_vs_generated"] = _event_checks(res, bundle)
+    if bundle.domain == "counts" and scenario.events:  # sizes that add up: the city-wide total against the ask
+        asked = float(field[:h].sum() * bundle.count_scale)
+        res.headline["requested_extra_people_hours"] = asked
+        res.headline["share_of_request_p10_p50_p90"] = [
+            x / max(asked, 1e-9) for x in res.headline["extra_pedestrian_hours_p10_p50_p90"]]
     res.elapsed_ms = 1000 * (time.perf_counter() - t0)
     return res
 
@@ -426,8 +450,8 @@ def generate(
 __all__ = [
     "GeneratorBundle",
     "ScenarioResult",
-    "event_field",
-    "event_weights",
+    "origin_field",
+    "place_index",
     "generate",
     "load_generator",
 ]

@@ -1,15 +1,12 @@
 """Calibrations fitted after training on the validation days (never on the held-out ones).
 
-* **spread** ``alpha``: one factor on the residual spread so that 80 % of the validation readings fall
-  inside the generated P10-P90 band;
-* **event response**: events asked for on validation days should come out at the requested size at
-  their place (smallest mean relative error, the controllability measure of
-  :mod:`explorer.models.generator.evaluate`). Two numbers: how much of the learned modulation of the
-  event gain around 1 (per sensor and hour, bounded to 0.5-1.5) is kept, and one gain on the response.
-  In Los Angeles the learned modulation is what made requests come out 50-120 % of their size (one
-  gain alone only fixes the average): with it, validation error 0.19; gain alone 0.18; without it 0.02.
-  What stays learned is where and when the effect spreads (graph neighbours, the sample's own
-  baseline for "percent slower").
+* **spread** ``alpha``: one factor on the event-free residual spread so that 80 % of the validation readings
+  fall inside the generated P10-P90 band;
+* **event size** ``event_gain``: one factor on the learned event response so that events asked for on
+  validation days come out at the requested size at their place (smallest mean relative error, the
+  controllability measure of :mod:`explorer.models.generator.evaluate`). The error as trained (gain 1) is
+  recorded beside the calibrated one: the gain sets the overall size; where and when the response spreads,
+  and how uncertain it is, stay as learned.
 
 The requests are shaped like the surges labelled in the training split (place, size, duration), on
 calendar days of the split being measured.
@@ -31,7 +28,6 @@ from explorer.scenarios.schema import Scenario
 
 COV_TARGET = 0.8
 EVENT_GAIN_BOUNDS = (0.5, 2.0)
-MODULATION_GRID = (0.0, 0.5, 1.0)
 
 
 def calibrate(bundle: GeneratorBundle, prep: Prepared, *, quick: bool = False) -> dict[str, Any]:
@@ -49,26 +45,32 @@ def calibrate(bundle: GeneratorBundle, prep: Prepared, *, quick: bool = False) -
 def calibrate_spread(
     bundle: GeneratorBundle, prep: Prepared, days: np.ndarray, n_samples: int = 64, seed: int = 1234
 ) -> tuple[float, float, float]:
-    """Spread factor alpha for 80 % P10-P90 coverage on ``days``: (alpha, coverage raw, coverage)."""
+    """Spread factor alpha on the event-free residual for 80 % P10-P90 coverage on ``days``: (alpha, coverage
+    as trained, coverage calibrated). The same rule the evaluation applies to every baseline."""
     lo, hi, real, obs = [], [], [], []
     empty = np.zeros((24, prep.n), np.float32)
     for d in days:
-        hours, dows, hols = np.arange(24), np.full(24, prep.dow[d]), np.full(24, prep.holiday[d])
-        r = bundle.sample(calendar_features(hours, dows, hols), empty, seed + int(d), n_samples)[0]
-        q = np.quantile(r, [0.1, 0.9], axis=0)
+        cond = calendar_features(np.arange(24), np.full(24, prep.dow[d]), np.full(24, prep.holiday[d]))
+        q = np.quantile(bundle.sample(cond, empty, seed + int(d), n_samples)[0], [0.1, 0.9], axis=0)
         lo.append(q[0])
         hi.append(q[1])
         real.append(np.nan_to_num((prep.y[d] - prep.mu[prep.dtype[d]]) / prep.sd[prep.dtype[d]]))
-        obs.append(prep.mask[d])
-    lo_a, hi_a, real_a, obs_a = (np.stack(a) for a in (lo, hi, real, obs))
-    rv, lv, hv = real_a[obs_a], lo_a[obs_a], hi_a[obs_a]
+        obs.append(prep.mask[d] & prep.has_history[None])
+    return coverage_alpha(*(np.stack(a) for a in (lo, hi, real, obs)))
+
+
+def coverage_alpha(lo: np.ndarray, hi: np.ndarray, real: np.ndarray, observed: np.ndarray
+                   ) -> tuple[float, float, float]:
+    """The factor on a residual band (P10 ``lo``, P90 ``hi``, around the profile) for 80 % coverage of the
+    ``observed`` real residuals (grid 0.3-4): (alpha, coverage raw, coverage calibrated)."""
+    rv, lv, hv = real[observed], lo[observed], hi[observed]
 
     def cover(a: float) -> float:
         return float(((rv >= a * lv) & (rv <= a * hv)).mean())
 
     grid = np.linspace(0.3, 4.0, 75)
     covs = np.array([cover(a) for a in grid])
-    alpha = float(grid[int(np.argmin(np.abs(covs - COV_TARGET)))])
+    alpha = round(float(grid[int(np.argmin(np.abs(covs - COV_TARGET)))]), 3)
     return alpha, cover(1.0), cover(alpha)
 
 
@@ -142,31 +144,26 @@ def request_errors(bundle: GeneratorBundle, requests: list[Scenario], n_samples:
 def calibrate_event_gain(
     bundle: GeneratorBundle, prep: Prepared, k: int = 80, n_samples: int = 32, seed: int = 4321
 ) -> dict[str, Any]:
-    """Fit the event response's calibration on ``k`` validation-day requests and set it on ``bundle``: for each
-    share of the learned gain modulation kept (``MODULATION_GRID``), the best gain (bounded Brent search); the
-    pair with the smallest mean relative error wins (ties: more modulation kept). Deterministic. Returns the
-    figures, with the validation error as trained (modulation 1, gain 1) for comparison."""
+    """Fit the event gain on ``k`` validation-day requests (bounded Brent search) and set it on ``bundle``;
+    kept only if it lowers the mean relative error. Deterministic. Returns the figures, with the validation
+    error as trained (gain 1) for comparison."""
     requests = event_requests(prep, k, seed, split="val")
-    old = bundle.event_gain, bundle.event_modulation
+    old = bundle.event_gain
 
     def loss(g: float) -> float:
         bundle.event_gain = float(g)
         return float(request_errors(bundle, requests, n_samples, seed).mean())
 
     try:
-        bundle.event_modulation = 1.0
         before = loss(1.0)
-        best = (before, 1.0, 1.0)  # (error, gain, modulation): as trained
-        for mod in sorted(MODULATION_GRID, reverse=True):
-            bundle.event_modulation = mod
-            fit = minimize_scalar(loss, bounds=EVENT_GAIN_BOUNDS, method="bounded", options={"xatol": 0.01})
-            gain = round(float(fit.x), 3)
-            err = loss(gain)
-            if err < best[0] - 1e-4:
-                best = (err, gain, mod)
+        fit = minimize_scalar(loss, bounds=EVENT_GAIN_BOUNDS, method="bounded", options={"xatol": 0.01})
+        gain = round(float(fit.x), 3)
+        after = loss(gain)
+        if after >= before - 1e-4:
+            gain, after = 1.0, before
     except BaseException:
-        bundle.event_gain, bundle.event_modulation = old
+        bundle.event_gain = old
         raise
-    after, bundle.event_gain, bundle.event_modulation = best
-    return {"event_gain": bundle.event_gain, "event_modulation": bundle.event_modulation, "val_requests": k,
-            "val_ctrl_error_raw": round(before, 4), "val_ctrl_error_calibrated": round(after, 4)}  # fmt: skip
+    bundle.event_gain = gain
+    return {"event_gain": gain, "val_requests": k, "val_ctrl_error_raw": round(before, 4),
+            "val_ctrl_error_calibrated": round(after, 4)}  # fmt: skip

@@ -121,6 +121,42 @@ def evaluate_cmd(
         typer.echo(to_md(report))
 
 
+@app.command()
+def backtest(
+    city: str = typer.Option(..., "--city", help="city slug or folder"),
+    quick: bool = typer.Option(False, "--quick", help="small settings for CI"),
+    as_json: bool = typer.Option(False, "--json", help="print the full report as JSON"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="update this city's backtest table in a file"),
+    checkpoint: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's)"),
+    max_events: int | None = typer.Option(None, "--max-events", help="held-out episodes used (default: all)"),
+    samples: int | None = typer.Option(None, "--samples", help="samples per event (default 64)"),
+    threads: int | None = typer.Option(None, help="torch CPU threads"),
+) -> None:
+    """Replay the surges of the held-out days from their origin alone and score what every method generates
+    at every other sensor and hour against what really happened (no event, painted request, historical
+    analogue, this model)."""
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.api import load_generator
+    from explorer.models.generator.backtest import BacktestSettings, write_markdown
+    from explorer.models.generator.backtest import backtest as run_backtest
+    from explorer.models.generator.backtest import markdown as to_md
+
+    _threads(threads)
+    s = BacktestSettings.quick() if quick else BacktestSettings()
+    if max_events is not None:
+        s.max_events = max_events
+    if samples is not None:
+        s.n_samples = samples
+    try:
+        model = load_generator(city, checkpoint)
+        report = run_backtest(model.view, settings=s, quick=quick, model=model)
+    except ExplorerError as exc:
+        _fail(exc)
+    if markdown is not None:
+        write_markdown(report, markdown)
+    typer.echo(json.dumps(report, indent=2, sort_keys=True) if as_json else to_md(report))
+
+
 def write_result(result: Any, city: Any, out: Path) -> Path:
     """Write a ScenarioResult as Parquet (one row per sensor x hour) or GeoJSON (one feature per sensor)."""
     from explorer.io import atomic_path, atomic_write_text

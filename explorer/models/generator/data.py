@@ -27,6 +27,7 @@ from explorer.cities.calendar import HolidayCalendar
 Domain = Literal["speed", "counts"]
 R_CLIP = 16.0
 SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
+MIN_TRAIN_OBSERVED = 0.05  # sensors observed less than this in the training split have no usable history
 
 def is_holiday(view: CityView, day: dt.date) -> bool:
     """Whether ``day`` is a public holiday of the city (its calendar: ``city.toml``'s ``[calendar]``)."""
@@ -175,6 +176,12 @@ class Prepared:
     @property
     def n(self) -> int:
         return self.y.shape[2]
+
+    @property
+    def has_history(self) -> np.ndarray:
+        """(N,) sensors observed in at least ``MIN_TRAIN_OBSERVED`` of the training split's hours (the others
+        were installed later: their profile is a placeholder)."""
+        return self.mask[self.splits["train"]].mean(axis=(0, 1)) >= MIN_TRAIN_OBSERVED
 
     def residual(self, clip: float = R_CLIP) -> np.ndarray:
         """(D, 24, N) standardised residual clipped to +-clip, 0 where missing."""

@@ -139,9 +139,12 @@ def _detect(
 
 
 def surges_from_prepared(prep: Prepared, z: float = DEFAULT_Z, min_rel: float | None = None) -> Any:
-    """Surges of a prepared city against its training-split profile: (table, field (D, 24, N))."""
+    """Surges of a prepared city against its training-split profile: (table, field (D, 24, N)). Sensors with
+    (almost) no readings in the training split have only a placeholder profile, against which every reading
+    would look like a surge: none are labelled there."""
     index = pd.date_range(pd.Timestamp(prep.dates[0]), periods=len(prep.dates) * 24, freq="1h")
+    y = np.where(prep.has_history[None, None, :], prep.y, np.nan)
     table, field = _detect(
-        prep.y, prep.mu[prep.dtype], prep.sd[prep.dtype], prep.view.domain, index, prep.view.sensor_ids, z, min_rel
+        y, prep.mu[prep.dtype], prep.sd[prep.dtype], prep.view.domain, index, prep.view.sensor_ids, z, min_rel
     )
     return table, field.to_numpy(np.float32).reshape(prep.y.shape)

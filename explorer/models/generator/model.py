@@ -9,16 +9,20 @@ The window is a sequence of 24 hourly tokens. Generator:
 * **sensor path** (local structure): each sensor's own noise, AR(1) along the hours with a learned
   per-sensor correlation, a learned sinh-arcsinh shape (skew, heavy tails: incidents) and a spread
   decoded from the hour path;
-* **event response**: the event intensity at each sensor with a gain modulated by the hour path,
-  plus a learned per-sensor response to the intensity spread over the sensor graph
-  (``city.adjacency``, normalised). The hour path does not see the events, so with the same noise
-  the scenario differs from its baseline only at the requested sensors and their graph neighbours.
+* **event branch** (:class:`EventResponse`, a graph-temporal network): from the *origin* of an event only
+  (its sensor, hours and size, as a planner states it) to the deviation it causes at **every** sensor and
+  hour: spread over the sensor graph (forward and backward along directed links, several hops, plus a
+  learned origin-to-sensor pattern where the city is small enough), in time by learned kernels (build-up
+  before, queues that last after), scaled by the hour of day, with its own uncertainty (per-sample
+  latent scales per component and per sensor). The deviation is in event units (extra people per hour over
+  the city's count scale for counts, fraction slower for speeds) and acts on the event-free sample: counts
+  additive in people, speeds multiplicative (:func:`apply_event`). The event-free part does not see the
+  events, so with the same noise the difference between scenario and baseline is exactly the event's
+  response.
 
-Every per-sensor operation is element-wise on (batch, 24, sensors) or a matmul, so sampling 128
-windows of 207 sensors takes a few milliseconds.
-
-The critic reads the masked residuals, the mask and the event field per hour, mixes along time the
-same way and pools. Everything is linear in the number of sensors, so sampling is cheap.
+The critic reads the masked residuals, the mask and the origin field per hour, mixes along time the
+same way and pools. Everything but the small-city origin-to-sensor pattern is linear in the number of
+sensors, so sampling is cheap.
 """
 
 from __future__ import annotations
@@ -51,9 +55,17 @@ class GeneratorConfig:
     n_critic: int = 2
     lr: float = 2e-4
     gp_weight: float = 10.0
-    aux_weight: float = 20.0
-    quantile_weight: float = 5.0
+    aux_weight: float = 20.0  # requested size at the origin (relative error)
+    quantile_weight: float = 0.0  # per-sensor quantiles of a batch vs the training residuals (0: off)
+    crps_weight: float = 10.0  # per-cell CRPS of two samples against the real window (a proper scoring rule)
     r_clip: float = 16.0  # residual clip (training data) and soft clip (generator)
+    components: int = 6  # event branch: spatio-temporal components (half for small events, half for large)
+    hops: int = 3  # event branch: graph hops each way
+    lag_before: int = 3  # event branch: hours of build-up before the origin's hours
+    lag_after: int = 6  # event branch: hours the response may last after them
+    pair_specific: bool = True  # event branch: a learned origin-to-sensor pattern (cities up to PAIR_MAX sensors)
+    keep_origin: float = 0.5  # training: share of the history's episodes given as conditions (others: background)
+    event_lr_scale: float = 10.0  # training: the event branch learns this much faster (few, sparse signals)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,23 +78,22 @@ class GeneratorConfig:
         return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
-def normalised_adjacency(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
-    """Symmetric ``D^-1/2 (max(A, A^T) + I) D^-1/2`` as a float tensor (n, n): dense, or sparse (COO) when
-    ``adj`` is a scipy sparse matrix (large cities: a dense 50,000^2 matrix would take 10 GB)."""
+def transition(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
+    """Row-normalised ``D^-1 A`` without self loops (one hop along the graph's links, in their direction), dense
+    or sparse (COO) like ``adj``. Rows without links stay 0."""
     if sparse.issparse(adj):
         a = adj.tocsr().astype(np.float32)
-        a = a.maximum(a.T)
-        a = (a - sparse.diags(a.diagonal()) + sparse.eye(a.shape[0], dtype=np.float32)).tocsr()
-        d = sparse.diags(1.0 / np.sqrt(np.asarray(a.sum(1)).ravel())).astype(np.float32)
-        a = (d @ a @ d).tocsr().astype(np.float32)
-        coo = a.tocoo()
-        idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-        return torch.sparse_coo_tensor(idx, torch.from_numpy(coo.data), size=a.shape,
+        a = (a - sparse.diags(a.diagonal())).tocsr()
+        a.eliminate_zeros()
+        deg = np.asarray(a.sum(1)).ravel()
+        a = (sparse.diags(np.where(deg > 0, 1.0 / np.maximum(deg, 1e-12), 0.0)).astype(np.float32) @ a).tocoo()
+        idx = torch.from_numpy(np.vstack([a.row, a.col]).astype(np.int64))
+        return torch.sparse_coo_tensor(idx, torch.from_numpy(a.data.astype(np.float32)), size=a.shape,
                                        check_invariants=True).coalesce()
-    a = np.maximum(adj, adj.T).astype(np.float32)
-    np.fill_diagonal(a, 1.0)
-    d = 1.0 / np.sqrt(a.sum(1))
-    return torch.from_numpy(a * d[:, None] * d[None, :])
+    a = np.array(adj, np.float32)
+    np.fill_diagonal(a, 0.0)
+    deg = a.sum(1, keepdims=True)
+    return torch.from_numpy(np.where(deg > 0, a / np.maximum(deg, 1e-12), 0.0).astype(np.float32))
 
 
 def calendar_features(hours: np.ndarray, dows: np.ndarray, holidays: np.ndarray) -> np.ndarray:
@@ -115,85 +126,218 @@ def _time_stack(h: int, blocks: int) -> nn.Sequential:
     return nn.Sequential(*(MixerBlock(h) for _ in range(blocks)))
 
 
-class Generator(nn.Module):
-    """Noise + (cond (B, 24, C), event (B, 24, N) in residual units) -> residual (B, 24, N)."""
+PAIR_MAX = 2000  # above this many sensors the event branch has no dense origin-to-sensor pattern
 
-    def __init__(self, cfg: GeneratorConfig, adjacency: np.ndarray) -> None:
+
+def _hop(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """One hop ``x @ P`` over the sensor axis for x (..., N): ``p`` is P (N, N) when dense, and P transposed
+    when sparse (stored so, as ``sparse.mm`` multiplies from the left)."""
+    if p.is_sparse:
+        flat = x.reshape(-1, x.shape[-1])
+        return torch.sparse.mm(p, flat.t().contiguous()).t().reshape(x.shape)
+    return x @ p
+
+
+class EventResponse(nn.Module):
+    """Graph-temporal event branch: origin field (B, 24, N) in event units -> deviation (B, 24, N).
+
+    ``J = components`` spatio-temporal components, half reading the small-event part of the field (which
+    saturates at the ``knee`` size), half the large-event rest (:meth:`parts`; they add up to the field), so a
+    big event may spread differently from a small one at the same place. Component j spreads its part over
+    the graph (``sum_k hop[j, k] X_k`` with ``X_0`` the part and ``X_k`` its k-hop spread forward / backward
+    along the links, plus ``part @ pair[j]``, a learned origin-to-sensor pattern), then along the hours with its own
+    kernel over lags ``-lag_before .. +lag_after`` (build-up before, lasting queue after), times a gain set by
+    the hour of day and a per-sample log-normal factor (uncertainty of the component), all times a per-sample
+    log-normal factor per sensor. At initialisation it paints the origin's field at the origin and nothing
+    else; everything beyond is learned from the episodes of the history."""
+
+    def __init__(self, cfg: GeneratorConfig, adjacency: np.ndarray | sparse.spmatrix) -> None:
+        super().__init__()
+        n, j = adjacency.shape[0], cfg.components
+        self.n, self.hops, self.before, self.after = n, cfg.hops, cfg.lag_before, cfg.lag_after
+        adj_t = adjacency.T if sparse.issparse(adjacency) else np.asarray(adjacency).T
+        hops = [transition(a) for a in (adjacency, adj_t)]
+        hops = [p.t().coalesce() if p.is_sparse else p for p in hops]  # see _hop
+        self.register_buffer("p_fwd", hops[0], persistent=False)
+        self.register_buffer("p_bwd", hops[1], persistent=False)
+        self.half = j // 2  # components [0, half) read the small-event part of the field, the rest the large part
+        hop = torch.zeros(j, 1 + 2 * cfg.hops)
+        hop[[0, self.half], 0] = 1.0  # the two parts add up to the field: together they paint it at the origin
+        self.hop = nn.Parameter(hop)
+        self.pair = nn.Parameter(torch.zeros(j, n, n)) if cfg.pair_specific and n <= PAIR_MAX else None
+        lags = torch.arange(-cfg.lag_before, cfg.lag_after + 1, dtype=torch.float32)
+        centres = torch.linspace(-1, 4, j - self.half).repeat(2)[:j]
+        kernel = torch.stack([torch.exp(-0.5 * ((lags - c) / 1.5) ** 2) / 3 for c in centres])
+        kernel[[0, self.half]] = (lags == 0).float()
+        self.kernel = nn.Parameter(kernel)  # (J, L): weight of the field ``lag`` hours earlier
+        self.hour_gain = nn.Linear(COND_DIM, j)
+        nn.init.zeros_(self.hour_gain.weight)
+        nn.init.zeros_(self.hour_gain.bias)
+        self.log_sigma = nn.Parameter(torch.full((j,), -2.0))  # per-sample spread of each component
+        self.log_tau = nn.Parameter(torch.full((n,), -2.0))  # per-sample spread per sensor
+        # size where an event counts as large (event units; set at training: 1 count scale, or 30 % slower)
+        self.register_buffer("knee", torch.ones(()))
+
+    def parts(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The field split into a small-event part that saturates at the knee and the large-event rest (they
+        add up to the field), so small and large events may spread differently."""
+        large = field * field.abs() / (field.abs() + self.knee)
+        return field - large, large
+
+    def spatial(self, field: torch.Tensor) -> torch.Tensor:
+        """(B, 24, N) -> (B, 24, N, J): each component's spread over the graph."""
+        out = []
+        for part, hop, pair in zip(self.parts(field), (self.hop[: self.half], self.hop[self.half :]),
+                                   (None, None) if self.pair is None else (self.pair[: self.half],
+                                                                           self.pair[self.half :]), strict=True):
+            xs = [part]
+            for p in (self.p_fwd, self.p_bwd):
+                x = part
+                for _ in range(self.hops):
+                    x = _hop(p, x)
+                    xs.append(x)
+            s = torch.einsum("btnk,jk->btnj", torch.stack(xs, -1), hop)
+            if pair is not None:
+                s = s + torch.einsum("btm,jmn->btnj", part, pair)
+            out.append(s)
+        return torch.cat(out, -1)
+
+    def temporal(self, s: torch.Tensor) -> torch.Tensor:
+        """(B, 24, N, J) -> (B, 24, N, J): out[t] = sum_lag kernel[lag] * s[t - lag]."""
+        b, t, n, j = s.shape
+        x = s.permute(0, 2, 3, 1).reshape(b * n, j, t)
+        x = nn.functional.pad(x, (self.after, self.before))
+        w = self.kernel.flip(-1)[:, None, :]  # conv1d correlates: flip to convolve
+        return nn.functional.conv1d(x, w, groups=j).reshape(b, n, j, t).permute(0, 3, 1, 2)
+
+    def shape(self, cond: torch.Tensor, z_event: torch.Tensor) -> torch.Tensor:
+        """(B, 24, J) gains: hour of day times a per-sample log-normal factor per component (mean 1)."""
+        sig = torch.exp(self.log_sigma)
+        return torch.exp(self.hour_gain(cond) + (sig * z_event - 0.5 * sig**2)[:, None, :])
+
+    def sensor_factor(self, z_sensor: torch.Tensor, cols: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N or M) per-sample log-normal factor per sensor (mean 1)."""
+        tau = torch.exp(self.log_tau if cols is None else self.log_tau[cols])
+        return torch.exp(tau * z_sensor - 0.5 * tau**2)
+
+    def forward(self, field: torch.Tensor, cond: torch.Tensor, z_event: torch.Tensor, z_sensor: torch.Tensor
+                ) -> torch.Tensor:
+        resp = self.temporal(self.spatial(field))  # (B, 24, N, J)
+        dev = torch.einsum("btnj,btj->btn", resp, self.shape(cond, z_event))
+        return dev * self.sensor_factor(z_sensor)[:, None, :]
+
+    @torch.no_grad()
+    def support(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For one field (1, 24, N): the sensors it can change (M,) and its components there (24, M, J), before
+        the hour and per-sample factors (the same for every sample: computed once)."""
+        resp = self.temporal(self.spatial(field))[0]  # (24, N, J)
+        cols = torch.nonzero(resp.abs().amax(dim=(0, 2)) > 0).flatten()
+        return cols, resp[:, cols]
+
+    @torch.no_grad()
+    def sample_at(self, resp: torch.Tensor, cols: torch.Tensor, cond: torch.Tensor, z_event: torch.Tensor,
+                  z_sensor: torch.Tensor) -> torch.Tensor:
+        """Deviation (S, 24, M) at ``cols`` from :meth:`support`'s components; cond (S, 24, C), noise (S, J), (S, M)."""
+        dev = torch.einsum("tmj,stj->stm", resp, self.shape(cond, z_event))
+        return dev.mul_(self.sensor_factor(z_sensor, cols)[:, None, :])
+
+
+def dev_limits(domain: str) -> tuple[float, float]:
+    """Bounds of an event's deviation: fraction slower <= 0.95 (speeds); extra counts in units of the city's
+    count scale (counts: practically unbounded; a count never falls below 0)."""
+    return (-1.0, 0.95) if domain == "speed" else (-1e4, 1e4)
+
+
+def apply_event(r: torch.Tensor, dev: torch.Tensor, mu: torch.Tensor, sd: torch.Tensor, domain: str,
+                scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Residual with an event's deviation. Counts: **extra people** (``dev x scale`` per hour) added to the
+    sample's count, ``log1p(max(y + extra, 0))``: a crowd adds people, it does not multiply every counter it
+    reaches. Speeds: fraction slower, multiplicative (``v (1 - dev)`` with ``v = mu + sd r``)."""
+    if domain == "counts":
+        y = torch.expm1(mu + sd * r).clamp(min=0)
+        return (torch.log1p((y + dev * scale).clamp(min=0)) - mu) / sd
+    return r * (1 - dev) - dev * mu / sd
+
+
+class Generator(nn.Module):
+    """Noise + (cond (B, 24, C), origin field (B, 24, N) in event units) -> residual (B, 24, N)."""
+
+    def __init__(self, cfg: GeneratorConfig, adjacency: np.ndarray | sparse.spmatrix) -> None:
         super().__init__()
         n, h = adjacency.shape[0], cfg.hidden
         self.cfg, self.n = cfg, n
-        a = normalised_adjacency(adjacency)
-        self.register_buffer("a", a, persistent=not a.is_sparse)  # a sparse graph is rebuilt from the city
         self.p_cond = nn.Linear(COND_DIM, h)
         self.p_zg = nn.Linear(cfg.z_global, h)
         self.p_zh = nn.Linear(cfg.z_hour, h)
         self.time = _time_stack(h, cfg.blocks)
         self.decode = nn.Linear(h, n)  # city-wide part, per sensor
         self.scale = nn.Linear(h, n)  # log spread of the sensor's own noise, per hour
-        self.gain_head = nn.Linear(h, n)  # hour-dependent modulation of the event response
-        nn.init.zeros_(self.gain_head.weight)
-        nn.init.zeros_(self.gain_head.bias)
         self.rho = nn.Parameter(torch.full((n,), 1.4))  # logit of the hour-to-hour correlation of own noise
         self.tail = nn.Parameter(torch.zeros(n))  # sinh-arcsinh tail weight (0 = Gaussian)
         self.skew = nn.Parameter(torch.zeros(n))  # sinh-arcsinh skew
-        self.spread_gain = nn.Parameter(torch.zeros(n))  # response to the event over graph neighbours
+        self.event = EventResponse(cfg, adjacency)
+        # counts: the event branch works in extra people per hour divided by this (the city's typical count)
+        self.register_buffer("event_scale", torch.ones(()))
 
     def noise(self, b: int, generator: torch.Generator | None = None, device: Any = None) -> tuple[torch.Tensor, ...]:
-        """(z_global (B, Zg), z_hour (B, 24, Zh), z_sensor (B, 24, N))."""
+        """(z_global (B, Zg), z_hour (B, 24, Zh), z_sensor (B, 24, N), z_event (B, J), z_response (B, N))."""
         kw = {"generator": generator, "device": device}
         return (
             torch.randn(b, self.cfg.z_global, **kw),
             torch.randn(b, T, self.cfg.z_hour, **kw),
             torch.randn(b, T, self.n, **kw),
+            torch.randn(b, self.cfg.components, **kw),
+            torch.randn(b, self.n, **kw),
         )
 
     def own_noise(self, zs: torch.Tensor) -> torch.Tensor:
         """AR(1) along the hours with a per-sensor correlation, then a sinh-arcsinh shape: (B, 24, N)."""
         rho = torch.sigmoid(self.rho)
         keep = torch.sqrt(1 - rho**2)
-        if torch.is_grad_enabled():  # training: autograd needs the out-of-place form
-            u = [zs[:, 0]]
-            for t in range(1, T):
-                u.append(rho * u[-1] + keep * zs[:, t])
-            u_t = torch.stack(u, 1)
-        else:  # sampling: the same numbers, filled in place (no 24 slices stacked into a copy)
-            u_t = torch.empty_like(zs)
-            u_t[:, 0] = zs[:, 0]
-            for t in range(1, T):
-                torch.add(rho * u_t[:, t - 1], keep * zs[:, t], out=u_t[:, t])
+        u = [zs[:, 0]]
+        for t in range(1, T):
+            u.append(rho * u[-1] + keep * zs[:, t])
+        u_t = torch.stack(u, 1)
         # asinh(u) written out: torch.asinh is not vectorised on CPU and dominated the sampling time
         asinh = torch.sign(u_t) * torch.log(u_t.abs() + torch.sqrt(u_t * u_t + 1))
         return torch.sinh(torch.exp(self.tail) * asinh + self.skew)
 
-    def parts(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The event-free residual and the event gain, both (B, 24, N)."""
-        zg, zh, zs = noise
-        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)  # (B, 24, H)
-        x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H)
+    def hours(self, zg: torch.Tensor, zh: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The hour path's features (B, 24, H)."""
+        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)
+        return nn.functional.leaky_relu(self.time(x), 0.2)
+
+    def base(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor) -> torch.Tensor:
+        """The event-free residual (B, 24, N)."""
+        zg, zh, zs = noise[:3]
+        x = self.hours(zg, zh, cond)
         base = self.decode(x) + torch.exp(self.scale(x).clamp(-6, 3)) * self.own_noise(zs)
         clip = self.cfg.r_clip
-        base = clip * torch.tanh(base / clip)  # the training residuals are clipped to +-r_clip
-        return base, 1 + 0.5 * torch.tanh(self.gain_head(x))
+        return clip * torch.tanh(base / clip)  # the training residuals are clipped to +-r_clip
+
+    def deviation(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, field: torch.Tensor,
+                  domain: str) -> torch.Tensor:
+        """The event's deviation (B, 24, N), event units, within :func:`dev_limits`."""
+        lo, hi = dev_limits(domain)
+        return self.event(field, cond, noise[3], noise[4]).clamp(lo, hi)
+
+    def forward(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, field: torch.Tensor, mu: torch.Tensor,
+                sd: torch.Tensor, domain: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(event-free residual, scenario residual), both (B, 24, N)."""
+        base = self.base(noise, cond)
+        return base, apply_event(base, self.deviation(noise, cond, field, domain), mu, sd, domain, self.event_scale)
 
     @torch.no_grad()
-    def sample_parts(
-        self,
-        noise: tuple[torch.Tensor, ...],
-        cond: torch.Tensor,
-        cols: torch.Tensor,
-        modulation: float = 1.0,
-        chunk_bytes: int = SAMPLE_CHUNK_BYTES,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sampling form of :meth:`parts`: the same numbers, computed in place in the sensor noise, a few
-        samples at a time, and the event gain only at sensors ``cols`` (B, 24, len(cols)), its learned
-        modulation around 1 scaled by ``modulation`` (1 = as trained). **Overwrites the sensor noise.**
+    def sample_base(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor,
+                    chunk_bytes: int = SAMPLE_CHUNK_BYTES) -> torch.Tensor:
+        """Sampling form of :meth:`base`: the same numbers, computed in place in the sensor noise, a few samples
+        at a time. **Overwrites the sensor noise** and returns it.
 
         A (64, 24, 10,000) float32 array is 61 MB; the allocator maps such blocks fresh from the kernel each
         time (first-touch page faults cost more than the arithmetic), while temporaries under ``chunk_bytes``
         are reused from the heap and stay in cache. Each sample's numbers do not depend on the chunking."""
-        zg, zh, zs = noise
-        x = self.p_cond(cond) + self.p_zg(zg)[:, None] + self.p_zh(zh)
-        x = nn.functional.leaky_relu(self.time(x), 0.2)  # (B, 24, H): small
+        zg, zh, zs = noise[:3]
+        x = self.hours(zg, zh, cond)  # (B, 24, H): small
         rho = torch.sigmoid(self.rho)
         keep = torch.sqrt(1 - rho**2)
         tail, clip = torch.exp(self.tail), self.cfg.r_clip
@@ -212,41 +356,7 @@ class Generator(nn.Module):
             spread = self.scale(xs).clamp_(-6, 3).exp_().mul_(shaped)
             out = self.decode(xs).add_(spread)
             u.copy_(out.div_(clip).tanh_().mul_(clip))
-        w, bias = self.gain_head.weight[cols], self.gain_head.bias[cols]
-        gain = torch.tanh(nn.functional.linear(x, w, bias)).mul_(0.5 * modulation).add_(1)
-        return zs, gain
-
-    def event_response_at(self, gain: torch.Tensor, event: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        """:meth:`event_response` at sensors ``cols`` only: ``gain`` is (B, 24, len(cols)), event (1, 24, N)."""
-        if self.a.is_sparse:
-            flat = event.reshape(-1, self.n)
-            spread = torch.sparse.mm(self.a, flat.T.contiguous()).T.reshape(event.shape)
-        else:
-            spread = torch.matmul(event, self.a)
-        return gain * event[..., cols] + self.spread_gain[cols] * spread[..., cols]
-
-    def reach(self, event: torch.Tensor) -> torch.Tensor:
-        """Indices of the sensors an event field (K, 24, N) can change: where it is non-zero and their
-        graph neighbours (the support of :meth:`event_response`)."""
-        at = (event != 0).any(0).any(0).to(self.a.dtype)  # (N,)
-        if self.a.is_sparse:
-            near = torch.sparse.mm(self.a, at[:, None])[:, 0]
-        else:
-            near = self.a @ at
-        return torch.nonzero((near != 0) | (at != 0)).flatten()
-
-    def event_response(self, gain: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
-        """The event acts locally: at its sensors with an hour-dependent gain, and over graph neighbours."""
-        if self.a.is_sparse:  # a is symmetric: event @ a = (a @ event^T)^T
-            flat = event.reshape(-1, self.n)
-            spread = torch.sparse.mm(self.a, flat.T.contiguous()).T.reshape(event.shape)
-        else:
-            spread = torch.matmul(event, self.a)
-        return gain * event + self.spread_gain * spread
-
-    def forward(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor, event: torch.Tensor) -> torch.Tensor:
-        base, gain = self.parts(noise, cond)
-        return base + self.event_response(gain, event)
+        return zs
 
 
 class Critic(nn.Module):

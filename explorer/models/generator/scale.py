@@ -1,11 +1,12 @@
 """A generator for a synthetic city without retraining: gather the source's per-sensor parameters.
 
-The generator's city-wide hour path is shared by all sensors; everything per sensor (the decoder
-rows of the hour path, the spread and event-gain heads, AR(1) correlation, sinh-arcsinh shape, graph
-response, seasonal profile and spread) is copied from the sensor each synthetic sensor was resampled
-from (``source_sensor``). The profile follows the copy's scale factor. The graph is the synthetic
-city's own sparse k-nearest-neighbour graph. Nothing is fitted: the result is a checkpoint for the
-synthetic city whose metadata says which checkpoint it was derived from, and how.
+The generator's city-wide hour path and the event branch's graph-hop and time kernels are shared by all
+sensors; everything per sensor (the decoder rows of the hour path, the spread head, AR(1) correlation,
+sinh-arcsinh shape, the event response's per-sensor spread, seasonal profile and spread) is copied from the
+sensor each synthetic sensor was resampled from (``source_sensor``), and so is the learned origin-to-sensor
+pattern while the synthetic city is small enough to have one. The profile follows the copy's scale factor.
+The graph is the synthetic city's own sparse k-nearest-neighbour graph. Nothing is fitted: the result is a
+checkpoint for the synthetic city whose metadata says which checkpoint it was derived from, and how.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from explorer.models.generator.data import as_view
 from explorer.models.generator.model import Generator
 
 #: state-dict entries with one row (or value) per sensor
-PER_SENSOR = ("decode.weight", "decode.bias", "scale.weight", "scale.bias", "gain_head.weight", "gain_head.bias",
-              "rho", "tail", "skew", "spread_gain")
-HOW = ("per-sensor parameters (decoder rows, spread and gain heads, AR(1) correlation, shape, graph response, "
-       "profile and spread) gathered through source_sensor; profile scaled by each copy's scale factor; "
-       "graph: the synthetic city's sparse k-nearest-neighbour kernel; no retraining")
+PER_SENSOR = ("decode.weight", "decode.bias", "scale.weight", "scale.bias", "rho", "tail", "skew", "event.log_tau")
+HOW = ("per-sensor parameters (decoder rows, spread head, AR(1) correlation, shape, event response spread, "
+       "origin-to-sensor pattern below PAIR_MAX sensors, profile and spread) gathered through source_sensor; "
+       "profile scaled by each copy's scale factor; graph: the synthetic city's sparse k-nearest-neighbour "
+       "kernel; no retraining")
 
 
 def _profile(mu: np.ndarray, sd: np.ndarray, idx: np.ndarray, scale: np.ndarray, domain: str
@@ -58,10 +59,13 @@ def derive_generator(source: GeneratorBundle | Any, city: Any) -> GeneratorBundl
         raise ValueError(f"source sensor {missing[0]!r} is not in the {src.view.slug} generator")
     idx = np.array([pos[s] for s in mapping["source_sensor"]])
     model = Generator(src.config, view.adjacency)
-    state = {k: (v[torch.from_numpy(idx)] if k in PER_SENSOR else v) for k, v in src.model.state_dict().items()
-             if k != "a"}
-    if "a" in model.state_dict():  # a dense graph is a persistent buffer; keep the synthetic city's own
-        state["a"] = model.a
+    ix = torch.from_numpy(idx)
+    state = {k: (v[ix] if k in PER_SENSOR else v) for k, v in src.model.state_dict().items()}
+    if "event.pair" in state:
+        if model.event.pair is None:  # too many sensors for a dense pattern: the graph hops carry the spread
+            del state["event.pair"]
+        else:
+            state["event.pair"] = state["event.pair"][:, ix][:, :, ix]
     model.load_state_dict(state)
     model.eval()
     mu, sd = _profile(src.mu, src.sd, idx, mapping["scale"].to_numpy(), src.domain)
