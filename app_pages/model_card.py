@@ -5,15 +5,18 @@ import streamlit as st
 
 from explorer.render.model_card import (
     distribution_figure,
+    footprint_figure,
+    generator_summary,
     held_out_days,
     profile_figure,
     real_sensor_hours,
     results_section,
+    training_details,
 )
 from explorer.scenarios.schema import Scenario
 from explorer.settings import REPO_ROOT
 from explorer.ui.imputer import cached_imputer
-from explorer.ui.models import cached_generator, cached_result, model_id
+from explorer.ui.models import cached_generator, cached_result, cached_showcase, model_id
 from explorer.ui.scenario_controls import DAYS
 from explorer.ui.state import city_picker, user_errors
 from explorer.ui.workshop import workshop_mode
@@ -24,32 +27,26 @@ st.title(f"Model card: {city.name}")
 with user_errors():
     bundle = cached_generator(city.slug)
 meta = bundle.meta
-m = meta.get("metrics", {})
 
 st.header("Scenario generator (conditional GAN)")
-st.markdown(
-    f"- **Trained on**: {city.name}'s {city.manifest.series.value_name.lower()} history at "
-    f"{meta.get('resolution', '1h')} resolution, {meta.get('training_data', 'masked history')}; "
-    f"train {' to '.join(meta.get('splits', {}).get('train', []))}, held out "
-    f"{' to '.join(meta.get('splits', {}).get('test', []))}.\n"
-    f"- **Events learned from the history**: {m.get('surges_labelled', '?')} past surges labelled.\n"
-    f"- **Made by**: `{meta.get('command', '')}` on {meta.get('created', '?')[:10]}, "
-    f"{m.get('steps', '?')} steps in {m.get('train_seconds', 0) / 60:.0f} min ({m.get('device', 'cpu')}); "
-    f"weights {model_id(bundle)}, data hash {str(meta.get('data_hash', ''))[:12]}.\n"
-    f"- **Spread calibration**: P10–P90 coverage on validation days {m.get('val_coverage_raw', 0):.0%} raw → "
-    f"{m.get('val_coverage_calibrated', 0):.0%} after scaling the noise by {m.get('alpha', 1):.2f}."
-    + (f"\n- **Event-size calibration**: asked-for events on validation days came out "
-       f"{m['val_ctrl_error_raw']:.0%} off their requested size on average as trained, "
-       f"{m['val_ctrl_error_calibrated']:.0%} after calibration (keeping {m.get('event_modulation', 1):.0%} of the "
-       f"learned hour-by-hour modulation of the response, then scaling it by {m['event_gain']:.2f})."
-       if "event_gain" in m else ""))
-section = results_section(REPO_ROOT / "docs" / "generator_results.md", city.slug)
-if section:
-    st.subheader("Measured against the baselines (held-out days)")
-    st.markdown(section)
-else:
-    st.info(f"No evaluation recorded yet: run `explorer generate eval --city {city.slug} "
-            "--markdown docs/generator_results.md`.")
+st.markdown(generator_summary(city, meta))
+show = cached_showcase(city.slug, model_id(bundle))
+if show is not None:
+    st.subheader("A real event it never saw, replayed from its origin alone")
+    st.caption(f"{show.title}. The model was told only the place, day, start, duration and size at the place "
+               "(star); everything else on the map is what it learned from past events. Values are generated.")
+    st.plotly_chart(footprint_figure(show), key="mc_footprint")
+for key, title in ((f"backtest:{city.slug}", "Backtest on every held-out event"),
+                   (city.slug, "Held-out days against the baselines")):
+    section = results_section(REPO_ROOT / "docs" / "generator_results.md", key)
+    if section:
+        st.subheader(title)
+        st.markdown(section)
+    else:
+        st.info(f"No {title.lower()} recorded yet: run `explorer generate {'backtest' if ':' in key else 'eval'} "
+                f"--city {city.slug} --markdown docs/generator_results.md`.")
+with st.expander("How it was trained and calibrated"):
+    st.markdown(training_details(meta, model_id(bundle)))
 
 st.subheader("Real and generated days side by side")
 dow = st.selectbox("Day", range(7), index=4, format_func=DAYS.__getitem__, key="mc_dow")
@@ -60,7 +57,7 @@ generated = cached_result(city.slug, Scenario.model_validate(
 st.plotly_chart(profile_figure(city, real, generated, DAYS[dow]), key="mc_profile")
 st.plotly_chart(distribution_figure(city, real_sensor_hours(city, meta, dow), generated), key="mc_dist")
 
-st.header("Imputer (generative, VAE family)")
+st.header("Imputer (generative: a point estimate and a learned correlated noise model)")
 with user_errors():
     _, imeta = cached_imputer(city.slug)
 st.markdown(f"- **Made by**: `{imeta.get('command', '')}` on {str(imeta.get('created', '?'))[:10]}.")
@@ -76,7 +73,8 @@ st.markdown(f"""
   includes zero is marked *not significant*.
 - Imputed values fill gaps while a sensor was installed; they are drawn differently and never exported as
   measured.
-- At an event's own place the size you ask for is, by calibration, about the size you get; how the effect
-  spreads to nearby sensors and over the hours is what the model learned, from a few months of history.
+- At an event's place the size you ask for is about the size you get (learned; one calibration factor fine-tunes
+  it). How the effect spreads to other sensors and over the hours is learned from the history's past events;
+  the reach you set only limits how far it may go. An event unlike any in the history is an extrapolation.
 - Closures and demand growth are not offered: the generator cannot produce them honestly yet.
 """)

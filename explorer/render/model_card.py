@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from plotly.subplots import make_subplots
 if TYPE_CHECKING:
     from explorer.cities import City
     from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.showcase import Showcase
 
 REAL = "rgb(11,92,173)"
 GENERATED = "rgb(230,120,20)"
@@ -84,3 +86,109 @@ def results_section(path: Path, slug: str) -> str | None:
     if m:
         return m.group(1).strip()
     return text if slug in text else None
+
+
+def footprint_figure(show: Showcase) -> go.Figure:
+    """A held-out event: the real change and the generated one at every sensor (mean over the event's hours and
+    the hours after it), side by side on the same colour scale, and both over the hours on the sensors the real
+    event reached (generated: median and P10–P90 of 64 samples)."""
+    ev = show.scenario.events[0]
+    hrs = slice(max(0, ev.start_offset_hours - 2), min(24, ev.start_offset_hours + ev.duration_hours + 4))
+    with warnings.catch_warnings():  # a sensor with no reading in those hours stays NaN (not drawn)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        real = np.nanmean(show.real[hrs], axis=0)
+    gen = show.generated[1][hrs].mean(axis=0)
+    lim = float(np.nanpercentile(np.abs(np.r_[real[np.isfinite(real)], gen]), 98)) or 1.0
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.32, 0.32, 0.36], horizontal_spacing=0.07,
+                        subplot_titles=("What really happened", "What the model generated from the origin alone",
+                                        "On the sensors the event reached"))
+    labels = np.array(show.sensor_ids)
+    for col, vals in ((1, real), (2, gen)):
+        ok = np.isfinite(vals)
+        fig.add_trace(go.Scatter(
+            x=show.lon[ok], y=show.lat[ok], mode="markers", text=labels[ok], showlegend=False,
+            marker={"size": 9, "color": vals[ok], "colorscale": "RdBu_r", "cmin": -lim, "cmax": lim,
+                    "line": {"width": 0.5, "color": "#555"}, "showscale": col == 2,
+                    "colorbar": {"title": show.unit, "x": 0.6, "len": 0.8}},
+            hovertemplate="sensor %{text}<br>%{marker.color:.1f} " + show.unit + "<extra></extra>"), row=1, col=col)
+        fig.add_trace(go.Scatter(x=[show.lon[show.origin]], y=[show.lat[show.origin]], mode="markers",
+                                 marker={"symbol": "star", "size": 18, "color": "black"}, name="origin (asked)",
+                                 showlegend=col == 1), row=1, col=col)
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{'' if col == 1 else col}",
+                         scaleratio=1 / max(np.cos(np.radians(float(np.mean(show.lat)))), 0.2), row=1, col=col)
+    foot = show.footprint or [show.origin]
+    x = np.arange(24)
+    real_sum = np.nansum(show.real[:, foot], axis=1)
+    q = show.generated[:, :, foot].sum(axis=2)  # sum of per-sensor quantiles: a band, not a joint quantile
+    rgba = GENERATED.replace("rgb", "rgba").replace(")", ",0.25)")
+    fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[q[2], q[0][::-1]], fill="toself", fillcolor=rgba,
+                             line={"width": 0}, hoverinfo="skip", name="generated P10–P90"), row=1, col=3)
+    fig.add_trace(go.Scatter(x=x, y=q[1], line={"color": GENERATED, "width": 3}, name="generated (median)"),
+                  row=1, col=3)
+    fig.add_trace(go.Scatter(x=x, y=real_sum, line={"color": REAL, "width": 3}, name="real"), row=1, col=3)
+    fig.add_vrect(x0=ev.start_offset_hours - 0.5, x1=ev.start_offset_hours + ev.duration_hours - 0.5,
+                  fillcolor="grey", opacity=0.15, line_width=0, row=1, col=3)
+    ticks = list(range(0, 24, 4))
+    fig.update_xaxes(tickvals=ticks, ticktext=[show.hours[i][-5:] for i in ticks], row=1, col=3)
+    fig.update_yaxes(title_text=f"change, summed over {len(foot)} sensors ({show.unit})", row=1, col=3)
+    fig.update_layout(height=430, font={"size": 14}, legend={"orientation": "h", "y": -0.12},
+                      margin={"l": 20, "r": 20, "t": 60, "b": 40}, plot_bgcolor="white")
+    return fig
+
+
+def generator_summary(city: City, meta: dict) -> str:
+    """The generator in a planner's words: what it does, what it is good and not so good at, and on what it was
+    measured (figures from the checkpoint's validation days; the tables below give the held-out ones)."""
+    m = meta.get("metrics", {})
+    splits = meta.get("splits", {})
+    period = " to ".join(splits.get("train", [])) or "its history"
+    what = city.manifest.series.value_name.lower()
+    lines = [
+        f"- **What it does**: draws many plausible days of {what} at every sensor of {city.name}, with and "
+        "without the event you describe, from the same random draws, so the difference is the event's effect "
+        "and the spread of the draws says how sure it is.",
+        f"- **Learned from**: {city.name}'s own history, {period}, and the "
+        f"{m.get('episodes_labelled', 'past')} events found in it (place, time, size, and what they did around "
+        "them).",
+    ]
+    good = []
+    if "val_coverage_calibrated" in m:
+        good.append(f"the usual rhythm of each hour and day type (on validation days {m['val_coverage_calibrated']:.0%}"
+                    " of real readings fall inside its P10–P90 band; 80 % is the aim)")
+    if "val_ctrl_error_raw" in m:
+        good.append(f"the size of an event at its own place (on validation requests {m['val_ctrl_error_raw']:.0%} "
+                    "off on average before any calibration)")
+    if good:
+        lines.append("- **Good at**: " + "; ".join(good) + ".")
+    lines.append(
+        "- **Less sure about**: how far and how long an event spreads to other sensors — it learned that from a "
+        "limited number of past events, so read the spread as the typical pattern, with its band; events unlike "
+        "any in the history (far bigger, at new venues, closures) are guesses.")
+    lines.append("- **Measured on**: days and events it never saw (the last fifth of the history), against simple "
+                 "baselines, in the tables below.")
+    return "\n".join(lines)
+
+
+def training_details(meta: dict, weights: str) -> str:
+    """How the checkpoint was made and calibrated, as a short readable list (no raw settings dictionary)."""
+    m, cfg = meta.get("metrics", {}), meta.get("config", {})
+    rows = [
+        f"- Command: `{meta.get('command', '?')}`" + (f", recalibrated with `{meta['calibration_command']}`"
+                                                      if meta.get("calibration_command") else ""),
+        f"- Made on {str(meta.get('created', '?'))[:10]}: {m.get('steps', '?')} training steps in "
+        f"{m.get('train_seconds', 0) / 60:.0f} min ({m.get('device', 'cpu')}, {m.get('torch_threads', '?')} "
+        f"thread(s)); weights {weights}, data {str(meta.get('data_hash', ''))[:12]}.",
+        f"- Model size: {cfg.get('hidden', '?')} hidden features, event response with {cfg.get('components', '?')} "
+        f"components over {cfg.get('hops', '?')} graph hops and lags from {cfg.get('lag_before', '?')} h before "
+        f"to {cfg.get('lag_after', '?')} h after the event.",
+    ]
+    if "alpha" in m:
+        rows.append(f"- Spread calibration (set, not learned): the noise is scaled by {m['alpha']:.2f}, which takes "
+                    f"validation coverage from {m.get('val_coverage_raw', 0):.0%} to "
+                    f"{m.get('val_coverage_calibrated', 0):.0%}.")
+    if "event_gain" in m:
+        rows.append(f"- Event-size calibration (set, not learned): the learned response is scaled by "
+                    f"{m['event_gain']:.2f}; validation error {m.get('val_ctrl_error_raw', 0):.1%} as trained, "
+                    f"{m.get('val_ctrl_error_calibrated', 0):.1%} calibrated.")
+    return "\n".join(rows)

@@ -85,3 +85,11 @@ def cached_result(slug: str, scenario_json: str, n_samples: int, seed: int, mode
             with lock:
                 computing.pop(key, None)
     return result
+
+
+@st.cache_resource(show_spinner="Replaying a real held-out event…")
+def cached_showcase(slug: str, model: str):
+    """The Model card's held-out event beside its generated footprint (computed once per city and model)."""
+    from explorer.models.generator.showcase import showcase
+
+    return showcase(cached_generator(slug))
