@@ -99,9 +99,9 @@ def footprint_figure(show: Showcase) -> go.Figure:
         real = np.nanmean(show.real[hrs], axis=0)
     gen = show.generated[1][hrs].mean(axis=0)
     lim = float(np.nanpercentile(np.abs(np.r_[real[np.isfinite(real)], gen]), 98)) or 1.0
-    fig = make_subplots(rows=1, cols=3, column_widths=[0.32, 0.32, 0.36], horizontal_spacing=0.07,
-                        subplot_titles=("What really happened", "What the model generated from the origin alone",
-                                        "On the sensors the event reached"))
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.3, 0.3, 0.4], horizontal_spacing=0.08,
+                        subplot_titles=("What really happened", "Generated from the origin only",
+                                        "Sensors it reached, by hour"))
     labels = np.array(show.sensor_ids)
     for col, vals in ((1, real), (2, gen)):
         ok = np.isfinite(vals)
@@ -109,7 +109,8 @@ def footprint_figure(show: Showcase) -> go.Figure:
             x=show.lon[ok], y=show.lat[ok], mode="markers", text=labels[ok], showlegend=False,
             marker={"size": 9, "color": vals[ok], "colorscale": "RdBu_r", "cmin": -lim, "cmax": lim,
                     "line": {"width": 0.5, "color": "#555"}, "showscale": col == 2,
-                    "colorbar": {"title": show.unit, "x": 0.6, "len": 0.8}},
+                    "colorbar": {"title": {"text": show.unit, "side": "top"}, "orientation": "h", "x": 0.32,
+                                 "xanchor": "center", "y": -0.02, "yanchor": "top", "len": 0.5, "thickness": 12}},
             hovertemplate="sensor %{text}<br>%{marker.color:.1f} " + show.unit + "<extra></extra>"), row=1, col=col)
         fig.add_trace(go.Scatter(x=[show.lon[show.origin]], y=[show.lat[show.origin]], mode="markers",
                                  marker={"symbol": "star", "size": 18, "color": "black"}, name="origin (asked)",
@@ -131,8 +132,8 @@ def footprint_figure(show: Showcase) -> go.Figure:
                   fillcolor="grey", opacity=0.15, line_width=0, row=1, col=3)
     ticks = list(range(0, 24, 4))
     fig.update_xaxes(tickvals=ticks, ticktext=[show.hours[i][-5:] for i in ticks], row=1, col=3)
-    fig.update_yaxes(title_text=f"change, summed over {len(foot)} sensors ({show.unit})", row=1, col=3)
-    fig.update_layout(height=430, font={"size": 14}, legend={"orientation": "h", "y": -0.12},
+    fig.update_yaxes(title_text=f"sum over {len(foot)} sensors ({show.unit})", row=1, col=3)
+    fig.update_layout(height=470, font={"size": 14}, legend={"orientation": "h", "y": -0.2, "x": 0.62},
                       margin={"l": 20, "r": 20, "t": 60, "b": 40}, plot_bgcolor="white")
     return fig
 

@@ -18,7 +18,7 @@ def test_model_card_shows_a_held_out_event_and_compares_real_and_generated_days(
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     foot = charts[0]
     titles = [a["text"] for a in foot["layout"]["annotations"]]
-    assert titles[:2] == ["What really happened", "What the model generated from the origin alone"]
+    assert titles[:2] == ["What really happened", "Generated from the origin only"]
     names = [t.get("name") for t in foot["data"]]
     assert "real" in names and "generated (median)" in names and "origin (asked)" in names
     profile = charts[1]

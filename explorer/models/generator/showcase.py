@@ -30,13 +30,15 @@ class Showcase:
     unit: str
 
 
-def showcase(bundle: GeneratorBundle, max_hours: int = 6) -> Showcase | None:
-    """The held-out episode that reached the most sensors (origin with history, at most ``max_hours`` long),
-    replayed from its origin with 64 samples; None when the test days hold no episode."""
+def showcase(bundle: GeneratorBundle, max_hours: int = 6, hours: range = range(8, 23)) -> Showcase | None:
+    """The held-out episode that reached the most sensors (origin with history, at most ``max_hours`` long,
+    starting in ``hours`` — when planners' events happen; any hour if none does), replayed from its origin with
+    64 samples; None when the test days hold no episode."""
     prep = prepare(bundle.view)
     eps, runs = episodes(prep)
     s = BacktestSettings()
     pool = [c for c in cases(prep, "test", s, eps, runs) if c.scenario.events[0].duration_hours <= max_hours]
+    pool = [c for c in pool if (c.w0 + s.pre) % 24 in hours] or pool
     if not pool:
         return None
     case = max(pool, key=lambda c: (len(c.sensors), -c.w0))
