@@ -230,9 +230,9 @@ class EventResponse(nn.Module):
     def support(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """For one field (1, 24, N): the sensors it can change (M,) and its components there (24, M, J), before
         the hour and per-sample factors (the same for every sample: computed once)."""
-        resp = self.temporal(self.spatial(field))[0]  # (24, N, J)
-        cols = torch.nonzero(resp.abs().amax(dim=(0, 2)) > 0).flatten()
-        return cols, resp[:, cols]
+        spread = self.spatial(field)[0]  # (24, N, J); the time kernels do not mix sensors: restrict first
+        cols = torch.nonzero(spread.abs().amax(dim=(0, 2)) > 0).flatten()
+        return cols, self.temporal(spread[:, cols][None])[0]
 
     @torch.no_grad()
     def sample_at(self, resp: torch.Tensor, cols: torch.Tensor, cond: torch.Tensor, z_event: torch.Tensor,
