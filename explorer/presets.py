@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from explorer.errors import CityDataError
+from explorer.geo import great_circle_km
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 
 if TYPE_CHECKING:
@@ -203,9 +204,7 @@ def _surges(city: City, x: pd.DataFrame, speeds: bool) -> list[Preset]:
         lead = min(3, t0.hour)
         start = t0.hour - lead
         together = hot[a:b].mean(axis=0) >= 0.5
-        from explorer.cities.graph import haversine_km
-
-        d = haversine_km(np.r_[lat[n], lat[together]], np.r_[lon[n], lon[together]])[0, 1:]
+        d = great_circle_km(lat[n], lon[n], lat[together], lon[together])
         reach = float(np.clip(d.max() if len(d) else 0.3, 0.3, 3.0))
         mean_size = float(np.nanmean(size[a:b, n]))
         if speeds:

@@ -9,17 +9,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_KM = 6371.0088
+from explorer.geo import pairwise_km
+
 DENSE_GRAPH_MAX = 2000  # above this many sensors, a city without a graph file gets a sparse kNN graph
 KNN = 8
-
-
-def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Pairwise great-circle distances (n, n) in km."""
-    lat, lon = np.radians(lat)[:, None], np.radians(lon)[:, None]
-    dlat, dlon = lat - lat.T, lon - lon.T
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def gaussian_kernel_adjacency(dist_km: np.ndarray, threshold: float = 0.1) -> np.ndarray:
@@ -57,7 +50,7 @@ def default_adjacency(lat: np.ndarray, lon: np.ndarray, dense_max: int = DENSE_G
     matrix of 50,000 sensors would take 10 GB, and its pairwise distances several times that)."""
     if len(lat) > dense_max:
         return knn_graph(np.asarray(lat, float), np.asarray(lon, float))
-    return gaussian_kernel_adjacency(haversine_km(lat, lon))
+    return gaussian_kernel_adjacency(pairwise_km(lat, lon))
 
 
 def graph_edges(sensors: pd.DataFrame, adjacency: np.ndarray, min_weight: float = 0.5) -> pd.DataFrame:

@@ -145,7 +145,8 @@ def validate_for_city(scenario: Scenario, city: Any) -> None:
 
     Raises :class:`ScenarioError` saying what is wrong and how to fix it.
     """
-    from explorer.models.generator.data import as_view, haversine_km
+    from explorer.geo import great_circle_km
+    from explorer.models.generator.data import as_view
 
     view = as_view(city)
     if scenario.city != view.slug:
@@ -165,7 +166,7 @@ def validate_for_city(scenario: Scenario, city: Any) -> None:
             if p.zone_id not in set(zones["zone_id"].astype(str)):
                 raise ScenarioError(f"event {i}: zone {p.zone_id!r} is not a zone of {view.slug}")
         if p.lat is not None:
-            d = haversine_km(p.lat, p.lon, view.lat, view.lon).min()
+            d = great_circle_km(p.lat, p.lon, view.lat, view.lon).min()
             if d > MAX_SNAP_KM:
                 raise ScenarioError(
                     f"event {i}: ({p.lat:.4f}, {p.lon:.4f}) is {d:.1f} km from the nearest sensor of "

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.cities import City
-from explorer.cities.graph import haversine_km
+from explorer.geo import great_circle_km
 from explorer.scenarios.schema import Scenario
 from explorer.share import SAMPLE_CHOICES
 
@@ -30,7 +30,7 @@ def place_key(city: City, place) -> str:
         return f"s:{place.sensor_id}"
     if place.zone_id is not None:
         return f"z:{place.zone_id}"
-    d = haversine_km(np.r_[place.lat, city.sensors.geometry.y], np.r_[place.lon, city.sensors.geometry.x])[0, 1:]
+    d = great_circle_km(place.lat, place.lon, city.sensors.geometry.y.to_numpy(), city.sensors.geometry.x.to_numpy())
     return f"s:{city.sensors['sensor_id'].iloc[int(np.argmin(d))]}"
 
 

@@ -31,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from explorer.geo import great_circle_km
 from explorer.settings import REPO_ROOT
 from explorer.voice.parser import ParseResult, _city, parse, parse_offline
-from explorer.voice.places import PLACES_FILE, haversine, norm, read_places, road_table
+from explorer.voice.places import PLACES_FILE, norm, read_places, road_table
 
 EVAL_DIR = REPO_ROOT / "tests" / "voice" / "data"
 SETS = {"main": "{slug}.jsonl", "holdout": "{slug}.holdout.jsonl", "holdout2": "{slug}.holdout2.jsonl",
@@ -124,7 +125,7 @@ class Reference:
                 self.places.setdefault(norm(n), (row.lat, row.lon))
 
     def nearest(self, lat: float, lon: float) -> str:
-        return self.ids[int(np.argmin(haversine(lat, lon, self.lat, self.lon)))]
+        return self.ids[int(np.argmin(great_circle_km(lat, lon, self.lat, self.lon)))]
 
     def ok(self, want: str, got: str | None) -> bool:
         if got is None:
@@ -149,7 +150,7 @@ class Reference:
                 return True
             la, lo = next((z[1], z[2]) for z in self.zones.values() if z[0] == zone)
             i = self.ids.index(gid)
-            return float(haversine(la, lo, [self.lat[i]], [self.lon[i]])[0]) <= 5.0
+            return float(great_circle_km(la, lo, [self.lat[i]], [self.lon[i]])[0]) <= 5.0
         if kind == "street":
             if gk != "sensor":
                 return False

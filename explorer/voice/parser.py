@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from explorer.geo import great_circle_km
 from explorer.scenarios.schema import MAX_MAGNITUDE, MAX_SNAP_KM, Scenario, ScenarioError, validate_for_city
 from explorer.voice.numbers import MULTIPLIERS, digits
-from explorer.voice.places import Gazetteer, Hit, build, haversine, norm
+from explorer.voice.places import Gazetteer, Hit, build, norm
 from explorer.voice.when import DAYS, Calendar, read_when
 
 # Well-known cities (any city's parser refuses them, except its own name).
@@ -201,10 +202,10 @@ def _place_name(g: Gazetteer, place: Any) -> str:
         return g.show(str(place.sensor_id))
     if place.zone_id:
         return g.zone_names.get(str(place.zone_id), f"zone {place.zone_id}")
-    best = min(g.landmarks.items(), key=lambda kv: float(haversine(place.lat, place.lon, [kv[1][0]], [kv[1][1]])[0]),
-               default=None)
-    if best and float(haversine(place.lat, place.lon, [best[1][0]], [best[1][1]])[0]) <= 0.6:
-        return best[0]
+    km = {name: float(great_circle_km(place.lat, place.lon, la, lo)) for name, (la, lo) in g.landmarks.items()}
+    best = min(km, key=km.__getitem__, default=None)
+    if best is not None and km[best] <= 0.6:
+        return best
     sid, _ = g.nearest_sensor(place.lat, place.lon)
     return g.show(sid)
 
@@ -665,5 +666,5 @@ def differences(new: Scenario, current: Scenario | None,
     return [(k, a.get(k, "—"), v) for k, v in b.items() if a.get(k) != v]
 
 
-__all__ = ["ParseResult", "REASONS", "differences", "examples", "gazetteer", "haversine", "parse",
+__all__ = ["ParseResult", "REASONS", "differences", "examples", "gazetteer", "parse",
            "parse_offline", "read_size", "is_decrease", "resolve_place"]

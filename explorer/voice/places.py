@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from rapidfuzz import fuzz
 
+from explorer.geo import great_circle_km
 from explorer.scenarios.schema import MAX_SNAP_KM
 
 PLACES_FILE = "places.csv"
@@ -158,7 +159,7 @@ class Gazetteer:
     def nearest_sensor(self, lat: float, lon: float, among: list[str] | None = None) -> tuple[str, float]:
         """The nearest sensor (optionally among some ids) and its distance in km."""
         idx = np.arange(len(self.sensor_ids)) if among is None else np.array([self.index[s] for s in among])
-        d = haversine(lat, lon, self.lat[idx], self.lon[idx])
+        d = great_circle_km(lat, lon, self.lat[idx], self.lon[idx])
         j = int(np.argmin(d))
         return self.sensor_ids[int(idx[j])], float(d[j])
 
@@ -227,14 +228,6 @@ class Gazetteer:
         la, lo = self.landmarks[name]
         sid, d = self.nearest_sensor(la, lo)
         return (sid if d <= MAX_SNAP_KM else None), d
-
-
-def haversine(lat: float, lon: float, lats: Any, lons: Any) -> np.ndarray:
-    """Great-circle distance in km from one point to many."""
-    p1, p2 = np.radians(lat), np.radians(np.asarray(lats, float))
-    dp, dl = p2 - p1, np.radians(np.asarray(lons, float) - lon)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
 
 
 def label_streets(label: str) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from explorer.cities.graph import default_adjacency, gaussian_kernel_adjacency, haversine_km
+from explorer.cities.graph import default_adjacency, gaussian_kernel_adjacency
+from explorer.geo import pairwise_km
 
 
 def _points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -15,7 +16,7 @@ def _points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_small_city_keeps_the_dense_kernel():
     lat, lon = _points(50)
-    np.testing.assert_array_equal(default_adjacency(lat, lon), gaussian_kernel_adjacency(haversine_km(lat, lon)))
+    np.testing.assert_array_equal(default_adjacency(lat, lon), gaussian_kernel_adjacency(pairwise_km(lat, lon)))
 
 
 def test_large_city_gets_a_sparse_nearest_neighbour_graph():

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from explorer.cities import load_city
+from explorer.geo import great_circle_km
 from explorer.models.generator.api import generate
-from explorer.models.generator.data import haversine_km
 from explorer.models.generator.model import calendar_features
 from explorer.scenarios import Scenario
 from tests.generator_fixture import trained_generator
@@ -57,7 +57,7 @@ def test_scenario_is_the_baseline_outside_the_changed_sensors(bundle, reach_km):
     changed = np.zeros(n, bool)
     changed[res.changed_idx] = True
     v = bundle.view
-    within = haversine_km(v.lat[3], v.lon[3], v.lat, v.lon) <= reach_km
+    within = great_circle_km(v.lat[3], v.lon[3], v.lat, v.lon) <= reach_km
     assert changed[3] and not changed[~within].any()  # the reach is an upper bound
     assert np.array_equal(res.scenario_samples[:, :, ~changed], res.baseline[:, :, ~changed])
     assert np.any(res.scenario_samples[:, :, 3] != res.baseline[:, :, 3])

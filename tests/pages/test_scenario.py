@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.cities.graph import haversine_km
+from explorer.geo import great_circle_km
 from explorer.models.generator.api import generate
 from explorer.scenarios.schema import Scenario
 from explorer.share import SharedRun, encode
@@ -88,7 +88,7 @@ def test_event_slows_traffic_at_its_place(la_page):
     # away from the event, outside its reach, nothing significant changes at that hour
     others = list(rows.values())
     lat, lon = np.array([r["lat"] for r in others]), np.array([r["lon"] for r in others])
-    km = haversine_km(np.r_[row["lat"], lat], np.r_[row["lon"], lon])[0, 1:]
+    km = great_circle_km(row["lat"], row["lon"], lat, lon)
     far = [r for r, d in zip(others, km, strict=True) if d > 10]  # reach is 2 km
     assert len(far) > 50
     assert np.mean([abs(r["change"]) for r in far]) < abs(row["change"]) / 5

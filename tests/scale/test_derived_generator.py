@@ -79,7 +79,7 @@ def test_samples_have_the_sources_statistics(derived, la, synth):
 
 @pytest.mark.parametrize("reach_km", [0.0, 1.5])
 def test_event_stays_within_its_reach(derived, synth, reach_km):
-    from explorer.models.generator.data import haversine_km
+    from explorer.geo import great_circle_km
 
     place = synth.sensor_ids[7]
     sc = Scenario.model_validate({"city": synth.slug, "day": {"day_of_week": 3}, "start_hour": 8,
@@ -89,7 +89,7 @@ def test_event_stays_within_its_reach(derived, synth, reach_km):
     res = generate(synth, sc, 32, 0, model=derived)
     moved = np.flatnonzero(np.abs(res.difference).max(axis=(0, 1)) > 0)
     lat, lon = synth.sensors.geometry.y.to_numpy(), synth.sensors.geometry.x.to_numpy()
-    within = set(np.flatnonzero(haversine_km(lat[7], lon[7], lat, lon) <= reach_km)) | {7}
+    within = set(np.flatnonzero(great_circle_km(lat[7], lon[7], lat, lon) <= reach_km)) | {7}
     assert 7 in moved and set(moved) <= within
     assert np.median(res.difference[:, 1:3, 7]) < -5  # slower at the place
 

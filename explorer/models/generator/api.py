@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from explorer.geo import great_circle_km
 from explorer.models.generator.data import (
     CityView,
     Domain,
     as_view,
-    haversine_km,
     inverse,
     inverse_inplace,
     is_holiday,
@@ -162,12 +162,12 @@ def place_index(view: CityView, ev: Event) -> tuple[int, float, float]:
 
         zone = view.zones[view.zones["zone_id"].astype(str) == p.zone_id].geometry.iloc[0]
         c = zone.centroid
-        d = haversine_km(c.y, c.x, view.lat, view.lon)
+        d = great_circle_km(c.y, c.x, view.lat, view.lon)
         inside = shapely.contains_xy(zone, view.lon, view.lat)
         if inside.any():
             d = np.where(inside, d, np.inf)
         return int(np.argmin(d)), float(c.y), float(c.x)
-    d = haversine_km(p.lat, p.lon, view.lat, view.lon)
+    d = great_circle_km(p.lat, p.lon, view.lat, view.lon)
     return int(np.argmin(d)), float(p.lat), float(p.lon)  # type: ignore[arg-type]
 
 
@@ -194,7 +194,7 @@ def origin_field(bundle: GeneratorBundle, scenario: Scenario, mu_w: np.ndarray) 
         i, lat, lon = place_index(view, ev)
         t = slice(ev.start_offset_hours, ev.start_offset_hours + ev.duration_hours)
         f[t, i] += event_size(ev, base[t, i], bundle.count_scale)
-        limit |= haversine_km(lat, lon, view.lat, view.lon) <= ev.reach_km
+        limit |= great_circle_km(lat, lon, view.lat, view.lon) <= ev.reach_km
         limit[i] = True
     lo, hi = dev_limits(bundle.domain)
     return np.clip(f, lo, hi).astype(np.float32), limit

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from explorer.geo import great_circle_km
 from explorer.models.generator.api import GeneratorBundle, generate, load_generator
-from explorer.models.generator.data import Prepared, deviation, haversine_km, inverse, prepare
+from explorer.models.generator.data import Prepared, deviation, inverse, prepare
 from explorer.models.generator.episodes import episodes
 from explorer.models.generator.scores import crps_samples
 from explorer.scenarios.schema import MAX_REACH_KM, Scenario
@@ -142,7 +143,7 @@ def painted_field(prep: Prepared, case: Case, reach_km: float) -> np.ndarray:
     ev = case.scenario.events[0]
     w = np.zeros(prep.n)
     if reach_km > 0:
-        d = haversine_km(v.lat[case.origin], v.lon[case.origin], v.lat, v.lon)
+        d = great_circle_km(v.lat[case.origin], v.lon[case.origin], v.lat, v.lon)
         w = np.exp(-0.5 * (d / reach_km) ** 2)
         w[w < 0.05] = 0.0
     w[case.origin] = 1.0
@@ -180,7 +181,7 @@ class Analogues:
         self.eps = eps[(eps["t0"] - s.pre >= lo) & (eps["t0"] - s.pre + 24 <= hi)].reset_index(drop=True)
         self.sensors = runs.groupby("episode")["sensor"].unique()
         v = prep.view
-        self.km = lambda i: haversine_km(v.lat[i], v.lon[i], v.lat, v.lon)
+        self.km = lambda i: great_circle_km(v.lat[i], v.lon[i], v.lat, v.lon)
 
     def pick(self, case: Case) -> pd.Series | None:
         """The most similar past episode at the origin, else at the nearest of the 3 closest sensors with one."""

@@ -111,19 +111,6 @@ def load_city_any(slug: str | Path) -> Any:
     return load_city(slug)
 
 
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle distance in km (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl, dp = np.radians(np.asarray(lon2) - lon1), p2 - p1
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
-def distance_matrix(view: CityView) -> np.ndarray:
-    """(n, n) km between sensors."""
-    return haversine_km(view.lat[:, None], view.lon[:, None], view.lat[None, :], view.lon[None, :])
-
-
 # ---------------------------------------------------------------- hourly arrays and profile
 
 
