@@ -3,6 +3,7 @@
 
 import streamlit as st
 
+from explorer.render.health import imputer_summary
 from explorer.render.model_card import (
     distribution_figure,
     footprint_figure,
@@ -13,10 +14,12 @@ from explorer.render.model_card import (
     results_section,
     training_details,
 )
+from explorer.render.model_results import backtest_view, evaluation_view, imputer_view
 from explorer.scenarios.schema import Scenario
 from explorer.settings import REPO_ROOT
 from explorer.ui.imputer import cached_imputer
 from explorer.ui.models import cached_generator, cached_result, cached_showcase, model_id
+from explorer.ui.results import draw_results
 from explorer.ui.scenario_controls import DAYS
 from explorer.ui.state import city_picker, user_errors
 from explorer.ui.workshop import workshop_mode
@@ -36,12 +39,13 @@ if show is not None:
     st.caption(f"{show.title}. The model was told only the place, day, start, duration and size at the place "
                "(star); everything else on the map is what it learned from past events. Values are generated.")
     st.plotly_chart(footprint_figure(show), key="mc_footprint")
-for key, title in ((f"backtest:{city.slug}", "Backtest on every held-out event"),
-                   (city.slug, "Held-out days against the baselines")):
+unit = city.manifest.series.unit
+for key, title, view in ((f"backtest:{city.slug}", "Backtest on every held-out event", backtest_view),
+                         (city.slug, "Held-out days against the baselines", evaluation_view)):
     section = results_section(REPO_ROOT / "docs" / "generator_results.md", key)
     if section:
         st.subheader(title)
-        st.markdown(section)
+        draw_results(view(section, city.slug, unit), "How it was measured, and the other figures")
     else:
         st.info(f"No {title.lower()} recorded yet: run `explorer generate {'backtest' if ':' in key else 'eval'} "
                 f"--city {city.slug} --markdown docs/generator_results.md`.")
@@ -60,10 +64,12 @@ st.plotly_chart(distribution_figure(city, real_sensor_hours(city, meta, dow), ge
 st.header("Imputer (generative: a point estimate and a learned correlated noise model)")
 with user_errors():
     _, imeta = cached_imputer(city.slug)
-st.markdown(f"- **Made by**: `{imeta.get('command', '')}` on {str(imeta.get('created', '?'))[:10]}.")
+st.markdown(imputer_summary(imeta, unit))
 isection = results_section(REPO_ROOT / "docs" / "imputation_results.md", city.slug)
 if isection:
-    st.markdown(isection)
+    draw_results(imputer_view(isection, city.slug, unit), "All figures, against other ways of filling gaps",
+                 tables_in_details=True)
+st.caption(f"Made by `{imeta.get('command', '')}` on {str(imeta.get('created', '?'))[:10]}.")
 
 st.header("Limits, in plain words")
 st.markdown(f"""

@@ -99,7 +99,7 @@ def footprint_figure(show: Showcase) -> go.Figure:
         real = np.nanmean(show.real[hrs], axis=0)
     gen = show.generated[1][hrs].mean(axis=0)
     lim = float(np.nanpercentile(np.abs(np.r_[real[np.isfinite(real)], gen]), 98)) or 1.0
-    fig = make_subplots(rows=1, cols=3, column_widths=[0.3, 0.3, 0.4], horizontal_spacing=0.08,
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.3, 0.3, 0.4], horizontal_spacing=0.06,
                         subplot_titles=("What really happened", "Generated from the origin only",
                                         "Sensors it reached, by hour"))
     labels = np.array(show.sensor_ids)
@@ -132,9 +132,13 @@ def footprint_figure(show: Showcase) -> go.Figure:
                   fillcolor="grey", opacity=0.15, line_width=0, row=1, col=3)
     ticks = list(range(0, 24, 4))
     fig.update_xaxes(tickvals=ticks, ticktext=[show.hours[i][-5:] for i in ticks], row=1, col=3)
-    fig.update_yaxes(title_text=f"sum over {len(foot)} sensors ({show.unit})", row=1, col=3)
-    fig.update_layout(height=470, font={"size": 14}, legend={"orientation": "h", "y": -0.2, "x": 0.62},
-                      margin={"l": 20, "r": 20, "t": 60, "b": 40}, plot_bgcolor="white")
+    # the line chart's axis on its right: on the left its labels ran into the generated map at a laptop's width
+    fig.update_yaxes(title_text=f"sum over {len(foot)} sensors ({show.unit})", side="right", row=1, col=3)
+    # the legend under the colour scale (at a laptop's width they would share a line), anchored right: anchored
+    # left of the right edge, a legend wider than the room left pushes the margin and shrinks all three panels
+    fig.update_layout(height=500, font={"size": 14}, plot_bgcolor="white",
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": -0.24, "yanchor": "top"},
+                      margin={"l": 20, "r": 80, "t": 70, "b": 70})
     return fig
 
 

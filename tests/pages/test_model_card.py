@@ -28,7 +28,14 @@ def test_model_card_shows_a_held_out_event_and_compares_real_and_generated_days(
     text = " ".join(m.value for m in at.markdown)
     assert "Limits, in plain words" in " ".join(h.value for h in at.header)
     assert "**Good at**" in text and "**Measured on**" in text
-    assert "{" not in text  # no raw settings dictionary anywhere
+    # the stored results as plain sentences and tables that fit (a column per method, this model first)
+    assert "this model reproduces" in text and "On days it never saw, this model's" in text
+    assert "On readings hidden from it: scattered missing readings:" in text
+    tables = [t.value for t in at.table]
+    assert len(tables) >= 4 and all(t.columns[0] == "This model" for t in tables[:2])
+    assert all(len(t.columns) <= 8 for t in tables)
+    cells = " ".join(" ".join(map(str, [*t.index, *t.columns, *t.to_numpy().ravel()])) for t in tables)
+    assert "{" not in text and "{" not in cells  # no raw settings dictionary anywhere
     meta = json.loads((Path(PAGE).parents[1] / "data/cities/melbourne/models/generator.json").read_text())
     gain = meta["metrics"]["event_gain"]
     assert f"the learned response is scaled by {gain:.2f}" in text  # the checkpoint's own calibration
