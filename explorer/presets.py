@@ -249,5 +249,5 @@ def _holiday(city: City, x: pd.DataFrame) -> list[Preset]:
 def derive_presets(city: City) -> list[Preset]:
     """A typical weekday, the largest surges and a public holiday, from the city's own history."""
     x = _hourly(city.series)
-    speeds = city.manifest.series.domain == "traffic_speed"
+    speeds = not city.manifest.series.counts
     return [_typical_weekday(city, x, speeds), *_surges(city, x, speeds), *_holiday(city, x)]

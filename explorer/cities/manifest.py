@@ -14,17 +14,13 @@ from explorer.errors import CityDataError
 
 MANIFEST_NAME = "city.toml"
 Domain = Literal["traffic_speed", "traffic_flow", "pedestrian_count", "energy", "other"]
+Kind = Literal["speed", "counts"]  # what an event does: slows traffic down, or adds people / vehicles
 Role = Literal["sensors", "roads", "zones", "buildings"]
 ROLES: tuple[Role, ...] = ("sensors", "roads", "zones", "buildings")
 
-#: Whether a bigger value means more activity (counts) or less (speeds drop in congestion).
-HIGHER_IS_BUSIER: dict[str, bool] = {
-    "traffic_speed": False,
-    "traffic_flow": True,
-    "pedestrian_count": True,
-    "energy": True,
-    "other": True,
-}
+SPEED_MARKS = ("speed", "mph", "km/h", "kph")  # in the domain, unit or value name: the series is a speed
+SUMMED_DOMAINS = frozenset({"pedestrian_count", "traffic_flow", "energy"})  # add up over an area; others average
+NON_NEGATIVE_DOMAINS = frozenset({"traffic_speed", "traffic_flow", "pedestrian_count"})
 
 
 class _Strict(BaseModel):
@@ -77,6 +73,33 @@ class SeriesSpec(_Strict):
     @classmethod
     def _check_paths(cls, v: list[str]) -> list[str]:
         return [_relative_file(p) for p in v]
+
+    @property
+    def kind(self) -> Kind:
+        """'speed' when the domain, unit or value name says speed (an event slows traffic), else 'counts' (an
+        event adds people or vehicles)."""
+        text = f"{self.domain} {self.unit} {self.value_name}".lower()
+        return "speed" if any(k in text for k in SPEED_MARKS) else "counts"
+
+    @property
+    def counts(self) -> bool:
+        """True for counts (an event adds), False for speeds (an event slows)."""
+        return self.kind == "counts"
+
+    @property
+    def higher_is_busier(self) -> bool:
+        """Whether a bigger value means more activity (counts) or less (speeds drop in congestion)."""
+        return self.counts
+
+    @property
+    def aggregate(self) -> Literal["sum", "mean"]:
+        """How sensors combine over an area: counts and flows add up; speeds and anything else average."""
+        return "sum" if self.domain in SUMMED_DOMAINS else "mean"
+
+    @property
+    def non_negative(self) -> bool:
+        """Counts, flows and speeds cannot be negative (energy, 'other' may be)."""
+        return self.domain in NON_NEGATIVE_DOMAINS
 
 
 class CalendarSpec(_Strict):
@@ -131,10 +154,6 @@ class CityManifest(_Strict):
         if v["sensors"].id_column is None:
             raise ValueError("[layers.sensors] needs id_column, the column that links the series to sensors")
         return v
-
-    @property
-    def higher_is_busier(self) -> bool:
-        return HIGHER_IS_BUSIER[self.series.domain]
 
 
 def read_manifest(folder: Path) -> CityManifest:

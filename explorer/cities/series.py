@@ -15,7 +15,6 @@ from explorer.settings import get_settings
 SERIES_SUFFIXES = (".csv", ".parquet")
 OFFSET_RE = r"(?:[+-]\d\d:?\d\d|Z)$"
 #: Domains whose readings cannot be negative (counts and speeds).
-NON_NEGATIVE = {"traffic_speed", "traffic_flow", "pedestrian_count"}
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -172,9 +171,9 @@ def note_dst_gaps(series: pd.DataFrame, tz: str, notes: list[str]) -> None:
                      f"(daylight saving starts), e.g. {first}: they are left empty (missing)")
 
 
-def refuse_negative(series: pd.DataFrame, domain: str, where: str) -> None:
+def refuse_negative(series: pd.DataFrame, spec: SeriesSpec, where: str) -> None:
     """Counts and speeds cannot be negative: refuse them with the first one and how many there are."""
-    if domain not in NON_NEGATIVE:
+    if not spec.non_negative:
         return
     values = series.to_numpy()
     neg = values < 0
@@ -182,7 +181,7 @@ def refuse_negative(series: pd.DataFrame, domain: str, where: str) -> None:
         r, c = (int(a[0]) for a in neg.nonzero())
         raise CityDataError(
             f"{int(neg.sum())} negative reading(s), e.g. sensor '{series.columns[c]}' at {series.index[r]}: "
-            f"{values[r, c]:g}; a {domain.replace('_', ' ')} cannot be negative", where=where,
+            f"{values[r, c]:g}; a {spec.domain.replace('_', ' ')} cannot be negative", where=where,
             fix="correct them, or leave them empty if they mean 'no reading' (e.g. a -1 placeholder)")
 
 
@@ -241,7 +240,7 @@ def read_series(folder: Path, spec: SeriesSpec, tz: str,
         where = str(path)
         df = _read_table(path)
         parts.append(_wide(df, spec, where, tz) if spec.layout == "wide" else _long(df, spec, where, tz))
-        refuse_negative(parts[-1], spec.domain, where)
+        refuse_negative(parts[-1], spec, where)
     series = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
     series = series.T.groupby(level=0, sort=False).first().T if series.columns.has_duplicates else series
     where = ", ".join(str(folder / p) for p in spec.paths[:3]) + (", ..." if len(spec.paths) > 3 else "")

@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 
 How = Literal["mean", "sum"]
 MAX_CELLS = 2500
-SUMMED_DOMAINS = {"pedestrian_count", "traffic_flow", "energy"}  # counts add up; speeds and rates average
-
-
-def how_for(domain: str) -> How:
-    """'sum' for counts and flows, 'mean' for speeds and anything else (manifest ``series.domain``)."""
-    return "sum" if domain in SUMMED_DOMAINS else "mean"
-
-
 @dataclass(frozen=True)
 class Cells:
     """The h3 cells occupied by a city's sensors."""

@@ -225,7 +225,7 @@ def scenario_payload(city: City, result: ScenarioResult, summary: Summary, base:
                      cell: str | None = None) -> Payload:
     """A result's quantiles for every hour (per sensor, or per h3 cell for a large city), its colour scales and
     legends. ``cell``: a selected h3 cell whose sensors are added one by one (``detail``)."""
-    from explorer.render.aggregate import cell_range, cell_summary, how_for, sensor_cells
+    from explorer.render.aggregate import cell_range, cell_summary, sensor_cells
 
     value_name = city.manifest.series.value_name
     header: dict[str, Any] = {
@@ -235,7 +235,7 @@ def scenario_payload(city: City, result: ScenarioResult, summary: Summary, base:
     arrays: dict[str, np.ndarray] = {}
     if base.header["mode"] == "cells":
         cells = sensor_cells(city)
-        how = how_for(city.manifest.series.domain)
+        how = city.manifest.series.aggregate
         cs = cell_summary(result, cells, how)
         src = cs
         for view, q in (("b", summary.baseline), ("s", summary.scenario)):
@@ -289,7 +289,7 @@ def stat_payload(city: City, statistic: str, base: Payload) -> Payload:
     scale and legend."""
     from explorer.stats import SENSOR_STATISTICS, sensor_statistic
 
-    values = sensor_statistic(city.series, statistic, city.manifest.higher_is_busier)
+    values = sensor_statistic(city.series, statistic, city.manifest.series.higher_is_busier)
     share = statistic == "missing"
     fmt = "{:.1%}" if share else "{:,.1f}"
     label = SENSOR_STATISTICS[statistic]

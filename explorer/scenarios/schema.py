@@ -27,7 +27,7 @@ MAX_EVENTS = 10
 MAX_REACH_KM = 10.0
 MAX_SNAP_KM = 2.0  # a lat/lon place must lie within this distance of a sensor
 Unit = Literal["people", "percent", "percent_slower"]
-UNITS_BY_DOMAIN: dict[str, tuple[str, ...]] = {"counts": ("people", "percent"), "speed": ("percent_slower",)}
+UNITS_BY_KIND: dict[str, tuple[Unit, ...]] = {"counts": ("people", "percent"), "speed": ("percent_slower",)}
 MAX_MAGNITUDE: dict[str, float] = {"people": 50_000.0, "percent": 1000.0, "percent_slower": 90.0}
 
 
@@ -151,7 +151,7 @@ def validate_for_city(scenario: Scenario, city: Any) -> None:
     view = as_view(city)
     if scenario.city != view.slug:
         raise ScenarioError(f"scenario is for city {scenario.city!r} but was given {view.slug!r}")
-    allowed = UNITS_BY_DOMAIN[view.domain]
+    allowed = UNITS_BY_KIND[view.domain]
     ids = set(view.sensor_ids)
     for i, e in enumerate(scenario.events):
         if e.unit not in allowed:

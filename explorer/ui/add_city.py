@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from explorer.cities.importer import EXTRA_FILES, ImportResult, add_city
 from explorer.cities.layers import LAYER_SUFFIXES
+from explorer.cities.manifest import Domain
 from explorer.cities.series import SERIES_SUFFIXES
 from explorer.errors import CityDataError
 from explorer.settings import get_settings
 
 MAX_SERIES_FILES = 24
-DOMAINS = ("pedestrian_count", "traffic_flow", "traffic_speed", "energy", "other")
+DOMAINS: tuple[Domain, ...] = ("pedestrian_count", "traffic_flow", "traffic_speed", "energy", "other")  # shown order
 
 
 class Upload(Protocol):
@@ -47,7 +48,7 @@ class AddCityForm(BaseModel):
     timezone: str
     value_name: str = Field(min_length=1, max_length=80)
     unit: str = Field(min_length=1, max_length=40)
-    domain: Literal["pedestrian_count", "traffic_flow", "traffic_speed", "energy", "other"] = "other"
+    domain: Domain = "other"
     sensor_id_column: str = Field(min_length=1, max_length=100)
     sensor_label_column: str | None = Field(None, max_length=100)
     layout: Literal["auto", "wide", "long"] = "auto"

@@ -34,10 +34,6 @@ def place_key(city: City, place) -> str:
     return f"s:{city.sensors['sensor_id'].iloc[int(np.argmin(d))]}"
 
 
-def is_counts(city: City) -> bool:
-    return city.manifest.series.domain != "traffic_speed"
-
-
 def load_into_widgets(city: City, scenario: Scenario, seed: int = 0, n_samples: int = 64) -> None:
     """Set every widget's state from a scenario (before the widgets are drawn)."""
     ss = st.session_state
@@ -46,7 +42,7 @@ def load_into_widgets(city: City, scenario: Scenario, seed: int = 0, n_samples: 
     ss.sc_start, ss.sc_horizon = scenario.start_hour, scenario.horizon_hours
     ss.sc_has_event = bool(scenario.events)
     ev = scenario.events[0] if scenario.events else None
-    counts = is_counts(city)
+    counts = city.manifest.series.counts
     ss.sc_place = place_key(city, ev.place) if ev else next(iter(place_options(city)))
     ss.sc_unit = ev.unit if ev else ("people" if counts else "percent_slower")
     ss.sc_mag = float(ev.magnitude) if ev else (5000.0 if counts else 30.0)
@@ -60,7 +56,7 @@ def load_into_widgets(city: City, scenario: Scenario, seed: int = 0, n_samples: 
 def controls(city: City, workshop: bool) -> tuple[Scenario, int, int]:
     """Draw the scenario widgets in the sidebar and return (scenario, seed, n_samples)."""
     sb = st.sidebar
-    counts = is_counts(city)
+    counts = city.manifest.series.counts
     sb.subheader("When")
     dow = sb.selectbox("Day of week", range(7), format_func=DAYS.__getitem__, key="sc_dow")
     holiday = sb.checkbox("Public holiday", key="sc_holiday")

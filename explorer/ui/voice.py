@@ -14,9 +14,9 @@ import segno
 import streamlit as st
 
 from explorer.cities import City
-from explorer.scenarios.schema import Scenario
+from explorer.scenarios.schema import UNITS_BY_KIND, Scenario
 from explorer.settings import load_settings
-from explorer.ui.scenario_controls import DAYS, is_counts, place_options
+from explorer.ui.scenario_controls import DAYS, place_options
 from explorer.voice.brief import md_escape
 from explorer.voice.parser import ParseResult, examples
 from explorer.voice.store import Store, default_url
@@ -48,7 +48,6 @@ def load_parsed(city: City, res: ParseResult) -> None:
 def scenario_editor(city: City) -> Scenario:
     """Editable fields of the parsed scenario; returns the (validated) edited scenario."""
     ss = st.session_state
-    counts = is_counts(city)
     c1, c2, c3 = st.columns(3)
     dated = bool(ss.get("ask_date"))
     if dated:
@@ -61,7 +60,7 @@ def scenario_editor(city: City) -> Scenario:
     duration = c2.number_input("Lasts (hours)", 1, 12, step=1, key="ask_duration")
     opts = place_options(city)
     place = c3.selectbox("Place", list(opts), format_func=opts.get, key="ask_place")
-    units = ["people", "percent"] if counts else ["percent_slower"]
+    units = list(UNITS_BY_KIND[city.manifest.series.kind])
     if ss.get("ask_unit") not in units:
         ss.ask_unit = units[0]
     unit = c3.selectbox("Size as", units, format_func=UNIT_LABELS.get, key="ask_unit")

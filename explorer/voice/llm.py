@@ -54,7 +54,7 @@ class LLMConfig:
 def prompt(city: Any, today: dt.date) -> str:
     """The system prompt: the schema, the units of this city, its places, the refusal categories."""
     g = gazetteer(city)
-    counts = city.manifest.series.domain != "traffic_speed"
+    counts = city.manifest.series.counts
     places = [f"sensor_id {s}: {g.show(s)}" for s in g.sensor_ids[:250]]
     places += [f"zone_id {z}: {n}" for z, n in list(g.zone_names.items())[:120]]
     idx = city.series.index

@@ -161,10 +161,6 @@ def _refuse(text: str, category: str, **kw: Any) -> ParseResult:
     return ParseResult(text=text, refusal=category, reason=REASONS[category].format(**kw))
 
 
-def _is_counts(city: Any) -> bool:
-    return city.manifest.series.domain != "traffic_speed"
-
-
 # ------------------------------------------------------------------ examples said back to people
 
 
@@ -192,7 +188,7 @@ def examples(city: Any, n: int = 3) -> list[str]:
     for name in named:
         if len(out) >= n:
             break
-        out.append(f"{name} twice as busy as usual on Saturday at 8 pm" if _is_counts(city)
+        out.append(f"{name} twice as busy as usual on Saturday at 8 pm" if city.manifest.series.counts
                    else f"{name} 40 % slower on Friday at 5 pm")
     return out[:n]
 
@@ -544,7 +540,7 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
     raw = (text or "").strip()[:500]
     plain = digits(norm(raw, fold=False))  # 'lane' and 'road' stay words for the refusal patterns
     t = digits(norm(raw))
-    counts = _is_counts(city)
+    counts = city.manifest.series.counts
     if len(re.findall(r"[a-z]{2,}", t)) < 2:
         return _refuse(raw, "nonsense", example=" or ".join(repr(e) for e in examples(city, 1)) or "'...'")
     toks = t.split()

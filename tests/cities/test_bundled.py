@@ -18,7 +18,7 @@ def test_los_angeles_is_metr_la(la):
     # METR-LA: readings of 0 are missing and stored as NaN -> 8.11 % of cells
     assert abs(float(la.series.isna().to_numpy().mean()) - 0.0811) < 0.001
     assert la.manifest.series.unit == "mph" and la.manifest.series.domain == "traffic_speed"
-    assert not la.manifest.higher_is_busier
+    assert not la.manifest.series.higher_is_busier
     assert list(la.sensors["sensor_id"]) == list(la.series.columns)
     assert la.sensors.crs.to_epsg() == 4326
     assert la.zones is not None and len(la.zones) == 115
@@ -31,7 +31,7 @@ def test_melbourne_counters(melbourne):
     assert melbourne.series.shape[1] == 39
     assert melbourne.freq == pd.Timedelta("1h")
     assert melbourne.sensors["label"].str.contains("Flinders").any()
-    assert melbourne.manifest.higher_is_busier
+    assert melbourne.manifest.series.higher_is_busier
     # counters installed late: their active span starts after the series does
     spans = melbourne.active_spans()
     assert (spans["first"] > melbourne.series.index[0]).sum() >= 15

@@ -11,7 +11,7 @@ import pytest
 
 from explorer.cities import load_city
 from explorer.models.generator.api import generate
-from explorer.render.aggregate import cell_summary, how_for, sensor_cells
+from explorer.render.aggregate import cell_summary, sensor_cells
 from explorer.render.mapdata import base_payload, legend_spec, pack, scenario_payload, stat_payload, unpack
 from explorer.render.scenario import Summary
 from explorer.scenarios.schema import Scenario
@@ -97,7 +97,7 @@ def test_large_city_payloads_are_h3_cells(la):
     cell = b.header["cell_ids"][int(np.argmax(b.header["cell_counts"]))]
     p = scenario_payload(la, res, summary, b, cell=cell)
     cells = sensor_cells(la)
-    cs = cell_summary(res, cells, how_for(la.manifest.series.domain))
+    cs = cell_summary(res, cells, la.manifest.series.aggregate)
     np.testing.assert_allclose(p.arrays["qb"].reshape(3, 6, -1), cs.baseline.astype(np.float32))
     d = p.header["detail"]
     assert d["cell"] == cell and len(d["ids"]) == max(b.header["cell_counts"]) == len(p.arrays["dpos"]) // 2
@@ -107,7 +107,7 @@ def test_large_city_payloads_are_h3_cells(la):
 def test_stat_payload_is_homes_statistic(la):
     b = base_payload(la, "graph", aggregate_above=2000)
     p = stat_payload(la, "mean", b)
-    want = sensor_statistic(la.series, "mean", la.manifest.higher_is_busier).reindex(la.sensors["sensor_id"])
+    want = sensor_statistic(la.series, "mean", la.manifest.series.higher_is_busier).reindex(la.sensors["sensor_id"])
     np.testing.assert_allclose(p.arrays["values"], want.to_numpy(np.float32), rtol=1e-6)
     assert ["rgb(90,90,90)", "Sensor graph links"] in p.header["legend"]["extra"]
 

@@ -52,7 +52,7 @@ def test_large_city_home_map_draws_areas_with_the_mean_of_their_sensors(la):
     cells = sensor_cells(la)
     counts = np.asarray(base.header["cell_counts"])
     assert len(stat.arrays["values"]) == len(cells.ids) and counts.sum() == 207
-    values = sensor_statistic(la.series, "mean", la.manifest.higher_is_busier).to_numpy(float)
+    values = sensor_statistic(la.series, "mean", la.manifest.series.higher_is_busier).to_numpy(float)
     k = int(np.argmax(counts))
     inside = values[cells.sensors_in(base.header["cell_ids"][k])]
     assert np.isclose(stat.arrays["values"][k], np.nanmean(inside), rtol=1e-5)

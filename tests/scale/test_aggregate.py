@@ -15,7 +15,6 @@ from explorer.render.aggregate import (
     CellSummary,
     aggregate,
     cell_range,
-    how_for,
     make_cells,
 )
 from explorer.render.layers import sparse_graph_edges
@@ -75,11 +74,6 @@ def test_cell_count_is_bounded_and_resolution_follows_the_extent():
     assert small.counts.sum() == 20_000 and all(h3.get_resolution(c) == small.resolution for c in small.ids[:20])
     tight = make_cells(lat * 0.01 + 33.0, lon * 0.01 - 117.0, max_cells=2500)  # a smaller extent: finer cells
     assert tight.resolution > big.resolution
-
-
-def test_domain_decides_sum_or_mean():
-    assert how_for("pedestrian_count") == "sum" and how_for("traffic_flow") == "sum"
-    assert how_for("traffic_speed") == "mean" and how_for("other") == "mean"
 
 
 def _result(cells) -> ScenarioResult:

@@ -22,8 +22,9 @@ import torch
 
 from explorer.geo import great_circle_km
 from explorer.models.generator.data import (
+    MIN_SD,
     CityView,
-    Domain,
+    Kind,
     as_view,
     inverse,
     inverse_inplace,
@@ -52,7 +53,7 @@ class GeneratorBundle:
     event_gain: float = 1.0  # event-size calibration (validation requests); 1 = as trained
 
     @property
-    def domain(self) -> Domain:
+    def domain(self) -> Kind:
         return self.view.domain
 
     @property
@@ -64,8 +65,7 @@ class GeneratorBundle:
     def sensors_without_history(self) -> list[str]:
         """Sensors with no reading in the training split (installed later): their profile is a
         placeholder and the generator has learned nothing about them."""
-        min_sd = 0.25 if self.domain == "counts" else 1.0
-        flat = np.all(self.mu == 0, axis=(0, 1)) & np.all(np.isclose(self.sd, 4 * min_sd), axis=(0, 1))
+        flat = np.all(self.mu == 0, axis=(0, 1)) & np.all(np.isclose(self.sd, 4 * MIN_SD[self.domain]), axis=(0, 1))
         return [s for s, f in zip(self.view.sensor_ids, flat, strict=True) if f]
 
     def tensors(self) -> dict[str, torch.Tensor]:
@@ -210,7 +210,7 @@ class ScenarioResult:
 
     scenario: Scenario
     city: str
-    domain: Domain
+    domain: Kind
     unit: str
     sensor_ids: list[str]
     times: pd.DatetimeIndex  # (H,) real timestamps when the scenario has a date, else on a reference week of

@@ -16,17 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from explorer.cities.calendar import HolidayCalendar
+from explorer.cities.manifest import Kind
 
-Domain = Literal["speed", "counts"]
 R_CLIP = 16.0
 SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
+MIN_SD = {"counts": 0.25, "speed": 1.0}  # floor of the robust spread, model space (log1p counts, mph)
 MIN_TRAIN_OBSERVED = 0.05  # sensors observed less than this in the training split have no usable history
 
 def is_holiday(view: CityView, day: dt.date) -> bool:
@@ -53,26 +54,11 @@ class CityView:
     lon: np.ndarray
     adjacency: np.ndarray | sparse.csr_matrix  # sparse for large (synthetic) cities
     data_hash: str
-    domain: Domain
+    domain: Kind
     unit: str
     zones: Any = None  # GeoDataFrame with zone_id, geometry, or None
     city: Any = field(default=None, repr=False)  # the original city object (for checkpoints)
     holidays: HolidayCalendar = field(default_factory=HolidayCalendar, repr=False)  # public holidays
-
-
-def city_domain(city: Any) -> Domain:
-    """'speed' or 'counts' from the manifest (domain, unit, value name)."""
-    texts: list[str] = []
-    man = getattr(city, "manifest", None)
-    ser = getattr(man, "series", None)
-    for attr in ("domain", "unit", "value_name"):
-        v = getattr(ser, attr, None)
-        if v is not None:
-            texts.append(str(v).lower())
-    text = " ".join(texts) + " " + str(getattr(city, "slug", ""))
-    if any(k in text for k in ("speed", "mph", "km/h", "kph")):
-        return "speed"
-    return "counts"
 
 
 def as_view(city: Any) -> CityView:
@@ -84,7 +70,7 @@ def as_view(city: Any) -> CityView:
     sensors = city.sensors
     ids = [str(s) for s in city.series.columns]
     geom = sensors.geometry
-    dom = city_domain(city)
+    dom = city.manifest.series.kind
     return CityView(
         slug=city.slug,
         series=city.series,
@@ -94,10 +80,7 @@ def as_view(city: Any) -> CityView:
         adjacency=city.adjacency if sparse.issparse(city.adjacency) else np.asarray(city.adjacency, np.float32),
         data_hash=str(city.data_hash),
         domain=dom,
-        unit=str(
-            getattr(getattr(getattr(city, "manifest", None), "series", None), "unit", "")
-            or ("mph" if dom == "speed" else "people/h")
-        ),
+        unit=city.manifest.series.unit,
         zones=getattr(city, "zones", None),
         city=city,
         holidays=getattr(city, "holidays", None) or HolidayCalendar(),
@@ -125,19 +108,19 @@ def hourly(series: pd.DataFrame) -> pd.DataFrame:
     return s.reindex(pd.date_range(start, end, freq="1h"))
 
 
-def forward(y: np.ndarray, domain: Domain) -> np.ndarray:
+def forward(y: np.ndarray, domain: Kind) -> np.ndarray:
     """Native values -> model space."""
     return np.log1p(np.maximum(y, 0)) if domain == "counts" else y
 
 
-def inverse(z: np.ndarray, domain: Domain) -> np.ndarray:
+def inverse(z: np.ndarray, domain: Kind) -> np.ndarray:
     """Model space -> native values."""
     if domain == "counts":
         return np.maximum(np.expm1(z), 0.0)
     return np.clip(z, 0.0, 90.0)
 
 
-def inverse_inplace(z: np.ndarray, domain: Domain) -> np.ndarray:
+def inverse_inplace(z: np.ndarray, domain: Kind) -> np.ndarray:
     """:func:`inverse` written into ``z`` (float array) and returned."""
     if domain == "counts":
         np.expm1(z, out=z)
@@ -215,19 +198,18 @@ def prepare(city: Any, splits: tuple[float, float, float] = SPLIT) -> Prepared:
     n_tr, n_va = int(round(days * splits[0])), int(round(days * splits[1]))
     idx = np.arange(days)
     sp = {"train": idx[:n_tr], "val": idx[n_tr : n_tr + n_va], "test": idx[n_tr + n_va :]}
-    min_sd = 0.25 if view.domain == "counts" else 1.0
-    mu, sd = profile(y[sp["train"]], dtype[sp["train"]], min_sd)
+    mu, sd = profile(y[sp["train"]], dtype[sp["train"]], MIN_SD[view.domain])
     return Prepared(view, dates, y, ~np.isnan(y), dtype, dow, hol, mu, sd, sp)
 
 
-def deviation(r: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Domain) -> np.ndarray:
+def deviation(r: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Kind) -> np.ndarray:
     """Residual -> event units: counts: log ratio to the profile; speeds: fraction slower."""
     if domain == "counts":
         return r * sd
     return -(r * sd) / np.maximum(mu, 1.0)
 
 
-def residual_from_deviation(dev: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Domain) -> np.ndarray:
+def residual_from_deviation(dev: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Kind) -> np.ndarray:
     """Inverse of :func:`deviation`."""
     if domain == "counts":
         return dev / sd

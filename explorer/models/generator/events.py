@@ -18,7 +18,7 @@ import pandas as pd
 
 from explorer.cities.calendar import HolidayCalendar
 from explorer.models.generator.data import (
-    Domain,
+    Kind,
     Prepared,
     day_type,
     deviation,
@@ -37,7 +37,7 @@ def label_runs(
     dev: np.ndarray,
     r: np.ndarray,
     mask: np.ndarray,
-    domain: Domain,
+    domain: Kind,
     z: float = DEFAULT_Z,
     min_rel: float | None = None,
     max_hours: int = 24,
@@ -77,7 +77,7 @@ def _table(
     ids: list[str],
     native: np.ndarray,
     base: np.ndarray,
-    domain: Domain,
+    domain: Kind,
 ) -> pd.DataFrame:
     rows = []
     for n, s, length, size in runs:
@@ -93,7 +93,7 @@ def _table(
 
 def detect_surges(
     series: pd.DataFrame,
-    domain: Domain,
+    domain: Kind,
     holidays: HolidayCalendar | None = None,
     z: float = DEFAULT_Z,
     min_rel: float | None = None,
@@ -118,7 +118,7 @@ def _detect(
     y: np.ndarray,
     mu_d: np.ndarray,
     sd_d: np.ndarray,
-    domain: Domain,
+    domain: Kind,
     index: pd.DatetimeIndex,
     ids: list[str],
     z: float,
