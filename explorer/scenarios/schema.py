@@ -18,6 +18,7 @@ not offered: the generator cannot honestly produce them yet.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -87,6 +88,57 @@ class Place(_Strict):
         return str(v) if isinstance(v, int) else v
 
 
+@dataclass(frozen=True)
+class PlaceKey:
+    """A sensor or zone place as one string, for widgets, links and 'did you mean' lists: ``s:<sensor id>`` or
+    ``z:<zone id>``."""
+
+    kind: Literal["s", "z"]
+    id: str
+
+    @classmethod
+    def sensor(cls, sensor_id: Any) -> str:
+        return str(cls("s", str(sensor_id)))
+
+    @classmethod
+    def zone(cls, zone_id: Any) -> str:
+        return str(cls("z", str(zone_id)))
+
+    @classmethod
+    def of(cls, place: Place) -> PlaceKey | None:
+        """The key of a sensor or zone place (None for a lat/lon place)."""
+        if place.sensor_id is not None:
+            return cls("s", place.sensor_id)
+        if place.zone_id is not None:
+            return cls("z", place.zone_id)
+        return None
+
+    @classmethod
+    def parse(cls, key: str) -> PlaceKey:
+        """Read ``s:<id>`` / ``z:<id>`` (ValueError otherwise)."""
+        kind, sep, pid = str(key).partition(":")
+        if not sep or kind not in ("s", "z") or not pid:
+            raise ValueError(f"{key!r} is not a place key ('s:<sensor id>' or 'z:<zone id>')")
+        return cls(kind, pid)  # type: ignore[arg-type]
+
+    @property
+    def sensor_id(self) -> str | None:
+        return self.id if self.kind == "s" else None
+
+    @property
+    def place(self) -> dict[str, str]:
+        """The scenario place it names: ``{"sensor_id": ...}`` or ``{"zone_id": ...}``."""
+        return {"sensor_id" if self.kind == "s" else "zone_id": self.id}
+
+    @property
+    def plain(self) -> str:
+        """'sensor <id>' / 'zone <id>', when no better name is known."""
+        return f"{'sensor' if self.kind == 's' else 'zone'} {self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
 class Event(_Strict):
     """A surge at a place: ``magnitude`` in ``unit``, from ``start_offset_hours`` after the scenario's
     start hour, lasting ``duration_hours``, spreading with a Gaussian decay of scale ``reach_km``
@@ -138,6 +190,15 @@ class Scenario(_Strict):
     def from_json(cls, text: str | bytes) -> Scenario:
         """Parse and validate JSON (raises ``pydantic.ValidationError`` with readable messages)."""
         return cls.model_validate_json(text)
+
+
+def event_scenario(city: str, day: dict[str, Any], hour: int, duration: int, event: dict[str, Any]) -> Scenario:
+    """A scenario around one event from clock ``hour`` for ``duration`` hours: up to two hours of lead-in and three
+    after, inside one 24-hour window. ``event`` holds its place, magnitude, unit and reach_km."""
+    lead = min(2, hour, 24 - duration)
+    return Scenario.model_validate({
+        "city": city, "day": day, "start_hour": hour - lead, "horizon_hours": min(24, lead + duration + 3),
+        "events": [{**event, "start_offset_hours": lead, "duration_hours": duration}]})
 
 
 def validate_for_city(scenario: Scenario, city: Any) -> None:

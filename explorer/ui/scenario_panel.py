@@ -14,7 +14,7 @@ from explorer.presets import Preset, presets_for
 from explorer.render.aggregate import sensor_cells
 from explorer.render.scenario import Summary
 from explorer.report import html_report, map_png, result_csv, result_geojson
-from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
+from explorer.scenarios.schema import PlaceKey, Scenario, ScenarioError, validate_for_city
 from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.deckmap import map_with_layers
@@ -78,9 +78,11 @@ def selected_sensor(city: City, result: ScenarioResult) -> str:
     sel = st.session_state.get("sc_selected")
     if sel in result.sensor_ids:
         return sel
-    place = st.session_state.get("sc_place", "")
-    if st.session_state.get("sc_has_event") and place.startswith("s:") and place[2:] in result.sensor_ids:
-        return place[2:]
+    key = st.session_state.get("sc_place")
+    if st.session_state.get("sc_has_event") and key:
+        place = PlaceKey.parse(key).sensor_id
+        if place in result.sensor_ids:
+            return place
     return result.headline["peak_sensor"]
 
 
@@ -112,7 +114,7 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
         st.rerun()
     if click.get("kind") == "sensor" and click.get("id") in result.sensor_ids and click["id"] != ss.get("sc_selected"):
         ss.sc_selected = click["id"]
-        ss.sc_pending_place = f"s:{click['id']}"
+        ss.sc_pending_place = PlaceKey.sensor(click["id"])
         st.rerun()
 
 

@@ -14,9 +14,9 @@ import segno
 import streamlit as st
 
 from explorer.cities import City
-from explorer.scenarios.schema import UNITS_BY_KIND, Scenario
+from explorer.scenarios.schema import MAX_MAGNITUDE, UNITS_BY_KIND, PlaceKey, Scenario, event_scenario
 from explorer.settings import load_settings
-from explorer.ui.scenario_controls import DAYS, place_options
+from explorer.ui.scenario_controls import DAYS, place_options, whatif_scenario
 from explorer.voice.brief import md_escape
 from explorer.voice.parser import ParseResult, examples
 from explorer.voice.store import Store, default_url
@@ -38,8 +38,7 @@ def load_parsed(city: City, res: ParseResult) -> None:
     ev = sc.events[0]
     ss.ask_hour = (sc.start_hour + ev.start_offset_hours) % 24
     ss.ask_duration = ev.duration_hours
-    p = ev.place
-    ss.ask_place = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}"
+    ss.ask_place = str(PlaceKey.of(ev.place))
     ss.ask_unit = ev.unit
     ss.ask_mag = float(ev.magnitude)
     ss.ask_reach = float(ev.reach_km)
@@ -64,7 +63,7 @@ def scenario_editor(city: City) -> Scenario:
     if ss.get("ask_unit") not in units:
         ss.ask_unit = units[0]
     unit = c3.selectbox("Size as", units, format_func=UNIT_LABELS.get, key="ask_unit")
-    hi = {"people": 50000.0, "percent": 1000.0, "percent_slower": 90.0}[unit]
+    hi = MAX_MAGNITUDE[unit]
     ss.ask_mag = min(max(float(ss.get("ask_mag", 1.0)), 1.0), hi)
     mag = c2.number_input(f"Size ({UNIT_LABELS[unit]})", 1.0, hi, key="ask_mag")
     reach = c3.slider("Reach (km)", 0.0, 10.0, step=0.1, key="ask_reach")
@@ -75,14 +74,10 @@ def scenario_editor(city: City) -> Scenario:
 def build_scenario(city: City, *, dow: int | None, date: str | None, holiday: bool, hour: int, duration: int,
                    place: str, unit: str, magnitude: float, reach: float) -> Scenario:
     """A scenario around one event at ``hour``: two hours of lead-in, three after (within 24 h)."""
-    lead = min(2, hour, 24 - duration)
-    kind, pid = place.split(":", 1)
     day: dict[str, Any] = {"date": date} if date else {"day_of_week": dow}
-    return Scenario.model_validate({
-        "city": city.slug, "day": day | {"holiday": holiday}, "start_hour": hour - lead,
-        "horizon_hours": min(24, lead + duration + 3),
-        "events": [{"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": magnitude,
-                    "unit": unit, "start_offset_hours": lead, "duration_hours": duration, "reach_km": reach}]})
+    return event_scenario(city.slug, day | {"holiday": holiday}, hour, duration,
+                          {"place": PlaceKey.parse(place).place, "magnitude": magnitude, "unit": unit,
+                           "reach_km": reach})
 
 
 def current_whatif(city: City) -> Scenario | None:
@@ -91,17 +86,8 @@ def current_whatif(city: City) -> Scenario | None:
     if ss.get("sc_city") != city.slug or "sc_dow" not in ss:
         return None
     try:
-        events = []
-        if ss.get("sc_has_event"):
-            kind, pid = str(ss.sc_place).split(":", 1)
-            events.append({"place": {"sensor_id" if kind == "s" else "zone_id": pid}, "magnitude": ss.sc_mag,
-                           "unit": ss.sc_unit, "start_offset_hours": ss.sc_offset,
-                           "duration_hours": ss.sc_duration, "reach_km": ss.sc_reach})
-        return Scenario.model_validate({"city": city.slug, "day": {"day_of_week": ss.sc_dow,
-                                                                   "holiday": ss.sc_holiday},
-                                        "start_hour": ss.sc_start, "horizon_hours": ss.sc_horizon,
-                                        "events": events})
-    except (ValueError, AttributeError):
+        return whatif_scenario(city.slug, ss)
+    except (ValueError, KeyError):
         return None
 
 
@@ -142,9 +128,9 @@ def place_name(city: City, sensor_id: str | None, zone_id: str | None) -> str:
     """Readable name of an optional feedback place."""
     opts = place_options(city)
     if sensor_id:
-        return opts.get(f"s:{sensor_id}", f"sensor {sensor_id}")
+        return opts.get(PlaceKey.sensor(sensor_id), f"sensor {sensor_id}")
     if zone_id:
-        return opts.get(f"z:{zone_id}", f"zone {zone_id}").removeprefix("Zone: ")
+        return opts.get(PlaceKey.zone(zone_id), f"zone {zone_id}").removeprefix("Zone: ")
     return ""
 
 
@@ -209,8 +195,7 @@ def did_you_mean(city: City, res: ParseResult) -> None:
     """A 'did you mean' choice when the place is ambiguous (a street with several counters, a shared name)."""
     if not res.alternatives or res.scenario is None:
         return
-    p = res.scenario.events[0].place
-    chosen = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}"
+    chosen = str(PlaceKey.of(res.scenario.events[0].place))
     opts = place_options(city)
     keys = [chosen, *[k for k, _ in res.alternatives if k in opts and k != chosen]]
     if st.session_state.get("ask_dym") not in keys:

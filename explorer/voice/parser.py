@@ -21,7 +21,16 @@ from functools import lru_cache
 from typing import Any
 
 from explorer.geo import great_circle_km
-from explorer.scenarios.schema import MAX_MAGNITUDE, MAX_SNAP_KM, Scenario, ScenarioError, validate_for_city
+from explorer.scenarios.schema import (
+    MAX_MAGNITUDE,
+    MAX_SNAP_KM,
+    Place,
+    PlaceKey,
+    Scenario,
+    ScenarioError,
+    event_scenario,
+    validate_for_city,
+)
 from explorer.voice.numbers import MULTIPLIERS, digits
 from explorer.voice.places import Gazetteer, Hit, build, norm
 from explorer.voice.when import DAYS, Calendar, read_when
@@ -481,7 +490,7 @@ def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = N
                 rest = [g.show(s) for s in among if s != sid]
                 out.notes.append(f"{primary.label} has {len(among)} counters: used {g.show(sid)}; the others are "
                                  f"{', '.join(rest)} (pick one below).")
-                out.alternatives = [(f"s:{s}", g.show(s)) for s in among if s != sid]
+                out.alternatives = [(PlaceKey.sensor(s), g.show(s)) for s in among if s != sid]
         return out
     if primary.kind == "sensor":
         out.place, out.label = {"sensor_id": primary.key}, g.show(primary.key)
@@ -505,14 +514,13 @@ def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = N
         out.place, out.label = {"zone_id": zid}, primary.label
     rivals = g.rivals(t, primary)
     for h in rivals:
-        key = f"s:{h.key}" if h.kind == "sensor" else f"z:{h.key}" if h.kind == "zone" else ""
+        key = PlaceKey.sensor(h.key) if h.kind == "sensor" else PlaceKey.zone(h.key) if h.kind == "zone" else ""
         if h.kind == "landmark":
             sid, _ = g.landmark_sensor(h.key)
-            key = f"s:{sid}" if sid else ""
+            key = PlaceKey.sensor(sid) if sid else ""
         if h.kind == "street":
-            key = f"s:{_street_pick(g, h.key, g.street_sensors[h.key])}"
-        if key and key not in (f"s:{out.place.get('sensor_id')}", f"z:{out.place.get('zone_id')}") and key not in {
-                a[0] for a in out.alternatives}:
+            key = PlaceKey.sensor(_street_pick(g, h.key, g.street_sensors[h.key]))
+        if key and key != str(PlaceKey.of(Place(**out.place))) and key not in {a[0] for a in out.alternatives}:
             out.alternatives.append((key, h.label))
     if out.alternatives:
         out.notes.append(f"'{' '.join(t.split()[primary.span[0]:primary.span[1]])}' could also be "
@@ -599,15 +607,11 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
     if w.duration is None:
         notes.append(f"No duration given: assumed {3 if not counts else 2} hours.")
     duration = min(w.duration or (3 if not counts else 2), 24)
-    lead = min(2, w.hour, 24 - duration)
-    horizon = min(24, lead + duration + 3)
     day: dict[str, Any] = {"date": w.date.isoformat()} if w.date else {"day_of_week": w.day_of_week}
     day["holiday"] = bool(w.holiday)
-    data = {"city": city.slug, "day": day, "start_hour": w.hour - lead, "horizon_hours": horizon,
-            "events": [{"place": po.place, "magnitude": round(float(mag), 1), "unit": unit,
-                        "start_offset_hours": lead, "duration_hours": duration, "reach_km": po.reach}]}
     try:
-        sc = Scenario.model_validate(data)
+        sc = event_scenario(city.slug, day, w.hour, duration, {"place": po.place, "magnitude": round(float(mag), 1),
+                                                               "unit": unit, "reach_km": po.reach})
         validate_for_city(sc, city)
     except (ValueError, ScenarioError) as exc:
         return _refuse(raw, "invalid", detail=str(exc).splitlines()[-1][:200])
@@ -648,9 +652,8 @@ def differences(new: Scenario, current: Scenario | None,
         if sc.events:
             e = sc.events[0]
             p = e.place
-            key = f"s:{p.sensor_id}" if p.sensor_id else f"z:{p.zone_id}" if p.zone_id else ""
-            out |= {"place": names.get(key, key.replace("s:", "sensor ").replace("z:", "zone ")) if key
-                    else f"{p.lat:.4f}, {p.lon:.4f}",
+            key = PlaceKey.of(p)
+            out |= {"place": names.get(str(key), key.plain) if key else f"{p.lat:.4f}, {p.lon:.4f}",
                     "size": f"{e.magnitude:g} {e.unit.replace('_', ' ')}",
                     "event hours": f"{(sc.start_hour + e.start_offset_hours) % 24}:00 for {e.duration_hours} h",
                     "reach": f"{e.reach_km:g} km"}
