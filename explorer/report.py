@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 
 def result_csv(result: ScenarioResult, city: City) -> bytes:
-    """One row per sensor and hour: P10/P50/P90 of baseline, scenario and difference; generated=True."""
+    """One row per sensor and hour: P10/P50/P90 of baseline, scenario and difference; generated=True. The time
+    is the scenario's day and hour as the pages say it ('Friday 18:00', or the date when the scenario has one),
+    never the reference week an undated scenario is computed on."""
     df = result.to_frame()
+    df["time"] = np.repeat(result.time_labels, len(result.sensor_ids))
     labels = city.sensors.set_index("sensor_id")["where"]
     df.insert(2, "label", df["sensor_id"].map(labels))
     df["generated"] = True  # every value here comes from the model, none is measured

@@ -86,7 +86,7 @@ def build_brief(result: ScenarioResult, city: City, question: str | None = None,
 
     expect = []
     where = str(labels.get(result.sensor_ids[n], result.sensor_ids[n]))
-    when = str(result.times[t])[11:16]
+    when = result.time_labels[t]  # the scenario's day and hour, never the reference week's date
     if ev is None:
         expect.append("Without an event the scenario equals the baseline; the maps show the usual pattern.")
     else:

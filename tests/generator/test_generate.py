@@ -119,6 +119,9 @@ def test_cli_run_is_reproducible_and_writes_parquet_and_geojson(ckpt, tmp_path):
     doc = json.loads(geo.read_text())
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 39
     assert len(doc["features"][0]["properties"]["scenario_p50"]) == 8
+    # hours as the scenario's day and time (here a dated Friday from 16:00), in both outputs
+    assert doc["properties"]["times"][0] == "Fri 26 Sep 2014 16:00" and len(doc["properties"]["times"]) == 8
+    assert outs[0]["time"].iloc[0] == "Fri 26 Sep 2014 16:00" and outs[0]["time"].iloc[-1] == "Fri 26 Sep 2014 23:00"
 
 
 def test_cli_run_refuses_a_bad_scenario(ckpt, tmp_path):

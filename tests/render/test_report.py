@@ -71,6 +71,9 @@ def test_csv_geojson_png(melbourne, mel_result):
     df = pd.read_csv(io.BytesIO(result_csv(res, melbourne)))
     assert len(df) == 39 * 6 and df["generated"].all()
     assert {"baseline_p50", "scenario_p90", "difference_p10", "label"} <= set(df.columns)
+    # an undated Friday from 16:00: its hours as the pages say them, not the reference week's dates (2000-01-07)
+    assert df["time"].iloc[0] == "Friday 16:00" and df["time"].iloc[-1] == "Friday 21:00"
+    assert not df["time"].str.contains("2000").any()
     gj = json.loads(result_geojson(melbourne, res, summary))
     assert len(gj["features"]) == 39
     top = max(gj["features"], key=lambda f: f["properties"]["peak_change"])

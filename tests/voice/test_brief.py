@@ -30,6 +30,9 @@ def test_brief_sections_and_numbers(mel_result) -> None:
     assert b.figures["peak_p50"] == pytest.approx(float(q[1].max()))
     md = brief_markdown(b)
     assert f"{abs(b.figures['peak_p50']):,.0f}" in md
+    # the peak's time as the pages say it (the scenario's day and hour), not a clock time alone or a stored date
+    t = int(np.unravel_index(int(np.argmax(q[1])), q[1].shape)[0])
+    assert f"around {result.time_labels[t]}:" in md and b.figures["peak_time"] == result.time_labels[t]
     assert "P10" not in md or "percentile" in md
 
 

@@ -164,8 +164,10 @@ def write_result(result: Any, city: Any, out: Path) -> Path:
 
     suffix = out.suffix.lower()
     if suffix == ".parquet":
+        frame = result.to_frame()  # hours as the scenario's day and time, not an undated one's reference week
+        frame["time"] = [t for t in result.time_labels for _ in result.sensor_ids]
         with atomic_path(out) as tmp:
-            result.to_frame().to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=False)
         return out
     if suffix not in (".geojson", ".json"):
         raise ValueError(f"unknown output type {suffix!r}: use .parquet or .geojson")
@@ -192,7 +194,7 @@ def write_result(result: Any, city: Any, out: Path) -> Path:
         "properties": {
             "city": result.city,
             "unit": result.unit,
-            "times": [str(t) for t in result.times],
+            "times": result.time_labels,
             "seed": result.seed,
             "n_samples": int(result.baseline.shape[0]),
             "headline": result.headline,
