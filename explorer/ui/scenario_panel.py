@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import streamlit as st
 
 from explorer.cities import City
@@ -119,8 +120,11 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
 
 
 def busiest_hour(summary: Summary) -> int:
-    """The hour with the most significant changes (the first hour when nothing changes)."""
-    return int(summary.significant.sum(axis=1).argmax())
+    """The hour with the most significant changes; among hours with as many, the one where they are largest (an
+    event's learned lead-in reaches the same sensors hours before its peak); the first hour when nothing changes."""
+    sig = summary.significant
+    size = np.where(sig, np.abs(summary.difference[1]), 0.0).sum(axis=1)
+    return int(np.lexsort((-size, -sig.sum(axis=1)))[0])
 
 
 def save_and_load(city: City, scenario, seed: int, n: int) -> None:
