@@ -116,3 +116,23 @@ def pytest_terminal_summary(terminalreporter):
             f"({', '.join(c for c, _, _ in _ROWS['checks'])})")
         for line in _ROWS["notes"]:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (tests/browser and tests/visual): a second Playwright started
+    while the first runs fails ("Sync API inside the asyncio loop")."""
+    from tests.browser.conftest import _unavailable
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS
+
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield b
+        b.close()

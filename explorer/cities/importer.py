@@ -37,9 +37,14 @@ class ImportResult:
 
 
 def country_of_timezone(tz: str) -> str | None:
-    """The ISO country code of an IANA zone (tzdata's zone.tab), e.g. Europe/Paris -> FR; None if unknown."""
+    """The ISO country code of an IANA zone (tzdata's zone.tab, else the system's), e.g. Europe/Paris -> FR;
+    None if unknown."""
+    texts = []
     with contextlib.suppress(ModuleNotFoundError, FileNotFoundError, OSError):
-        text = importlib.resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+        texts.append(importlib.resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8"))
+    with contextlib.suppress(OSError):
+        texts.append(Path("/usr/share/zoneinfo/zone.tab").read_text(encoding="utf-8"))
+    for text in texts:
         for line in text.splitlines():
             parts = line.split("\t")
             if len(parts) >= 3 and not line.startswith("#") and parts[2] == tz:

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from explorer.errors import ExplorerError
+from explorer.models.generator.result import QUANTILES
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 from explorer.sweep.grid import Grid, GridError, GridPoint, expand, iter_labels
 
 Backend = Literal["serial", "process", "ray"]
-QUANTILES = (0.1, 0.5, 0.9)
 _TOTALS = ("extra_pedestrian_hours_p10_p50_p90", "delay_min_per_mile_sensor_hours_p10_p50_p90")
 
 
@@ -162,13 +162,30 @@ def _serial(job: Job, chunks: list[Chunk], tick: Tick) -> list[dict[str, Any]]:
     return rows
 
 
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """A spawned worker first runs the parent's ``__main__`` file; under Streamlit (the app, or AppTest in the
+    tests) that is a page script, which fails outside a session and breaks the pool. The workers need nothing
+    from it (their work lives in this module): they start from an empty ``__main__``."""
+    import sys
+    import types
+
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def _process(job: Job, chunks: list[Chunk], tick: Tick, workers: int) -> list[dict[str, Any]]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     rows: list[dict[str, Any]] = []
     # spawn, not fork: forking a process that has torch (and its thread pools) loaded can deadlock
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    with _plain_main(), ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         futures = {pool.submit(run_chunk, job, c): len(c) for c in chunks}
         for f in as_completed(futures):
             rows += f.result()

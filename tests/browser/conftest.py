@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS  # one set of flags for tests and benchmarks
+from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS  # noqa: F401 (one set of flags for tests and benchmarks)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -54,20 +54,6 @@ def app_server(log_name: str, extra_env: dict[str, str] | None = None,
 def app_url() -> Iterator[str]:
     with app_server("server.log", launcher="explorer") as (url, _):
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture()

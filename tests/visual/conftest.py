@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import ROOT, app_server, browser  # noqa: F401 (the shared Chromium fixture)
+from tests.browser.conftest import ROOT, app_server
 from tests.visual.cases import CITIES, PUBLIC_URL
 
 FEEDBACK = {
