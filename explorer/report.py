@@ -21,7 +21,7 @@ from explorer.render.scenario import Summary, headline_cards, series_figure
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
 
 
 def result_csv(result: ScenarioResult, city: City) -> bytes:

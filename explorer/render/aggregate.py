@@ -19,7 +19,7 @@ from scipy import sparse
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
 
 How = Literal["mean", "sum"]
 MAX_CELLS = 2500

@@ -30,7 +30,7 @@ from explorer.render.colors import DIVERGING, VIRIDIS
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
     from explorer.render.scenario import Summary
 
 MAGIC = b"XDM1"

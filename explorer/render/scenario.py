@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
 
 
 

@@ -206,8 +206,8 @@ def validate_for_city(scenario: Scenario, city: Any) -> None:
 
     Raises :class:`ScenarioError` saying what is wrong and how to fix it.
     """
+    from explorer.cities.view import as_view
     from explorer.geo import great_circle_km
-    from explorer.models.generator.data import as_view
 
     view = as_view(city)
     if scenario.city != view.slug:

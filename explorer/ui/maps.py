@@ -14,7 +14,7 @@ from explorer.ui.state import cached_city
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
 
 
 def cached_base(slug: str, road_source: str = "layer") -> Payload:

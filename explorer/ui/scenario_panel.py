@@ -10,7 +10,8 @@ import streamlit as st
 from explorer.cities import City
 from explorer.comparison import keep
 from explorer.errors import ExplorerError
-from explorer.models.generator.api import GeneratorBundle, ScenarioResult
+from explorer.models.generator.api import GeneratorBundle
+from explorer.models.generator.result import ScenarioResult
 from explorer.presets import Preset, presets_for
 from explorer.render.aggregate import sensor_cells
 from explorer.render.scenario import Summary

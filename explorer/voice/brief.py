@@ -16,7 +16,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from explorer.cities import City
-    from explorer.models.generator.api import ScenarioResult
+    from explorer.models.generator.result import ScenarioResult
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 

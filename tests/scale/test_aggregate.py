@@ -10,7 +10,7 @@ import pytest
 from scipy import sparse
 
 from explorer.cities.graph import graph_edges
-from explorer.models.generator.api import ScenarioResult
+from explorer.models.generator.result import ScenarioResult
 from explorer.render.aggregate import (
     CellSummary,
     aggregate,

@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base, generate, generated_size
+from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base, generate
 from explorer.models.generator.data import Prepared, prepare
 from explorer.models.generator.events import surges_from_prepared
 from explorer.models.generator.model import calendar_features
+from explorer.models.generator.result import generated_size
 from explorer.scenarios.schema import Scenario
 
 COV_TARGET = 0.8

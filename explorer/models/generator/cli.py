@@ -159,8 +159,8 @@ def backtest(
 
 def write_result(result: Any, city: Any, out: Path) -> Path:
     """Write a ScenarioResult as Parquet (one row per sensor x hour) or GeoJSON (one feature per sensor)."""
+    from explorer.cities.view import as_view
     from explorer.io import atomic_path, atomic_write_text
-    from explorer.models.generator.data import as_view
 
     suffix = out.suffix.lower()
     if suffix == ".parquet":

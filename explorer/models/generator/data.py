@@ -14,16 +14,14 @@ Turns a city's wide series into the hourly, transformed, masked arrays the gener
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
-from explorer.cities.calendar import HolidayCalendar
 from explorer.cities.manifest import Kind
+from explorer.cities.view import CityView, as_view
 
 R_CLIP = 16.0
 SPLIT = (0.7, 0.1, 0.2)  # sequential train / validation / test days
@@ -38,60 +36,6 @@ def is_holiday(view: CityView, day: dt.date) -> bool:
 def day_type(dow: int | np.ndarray, holiday: bool | np.ndarray) -> np.ndarray:
     """Day type 0..6 (Monday..Sunday); holidays are treated as Sundays."""
     return np.where(np.asarray(holiday, bool), 6, np.asarray(dow, int))
-
-
-# ---------------------------------------------------------------- city access (contract + fallback)
-
-
-@dataclass
-class CityView:
-    """The parts of a city the generator needs (built from ``explorer.cities.City``)."""
-
-    slug: str
-    series: pd.DataFrame
-    sensor_ids: list[str]
-    lat: np.ndarray
-    lon: np.ndarray
-    adjacency: np.ndarray | sparse.csr_matrix  # sparse for large (synthetic) cities
-    data_hash: str
-    domain: Kind
-    unit: str
-    zones: Any = None  # GeoDataFrame with zone_id, geometry, or None
-    city: Any = field(default=None, repr=False)  # the original city object (for checkpoints)
-    holidays: HolidayCalendar = field(default_factory=HolidayCalendar, repr=False)  # public holidays
-
-
-def as_view(city: Any) -> CityView:
-    """Accept a slug, a path, a loaded ``City`` or a ``CityView``."""
-    if isinstance(city, CityView):
-        return city
-    if isinstance(city, (str, Path)):
-        city = load_city_any(city)
-    sensors = city.sensors
-    ids = [str(s) for s in city.series.columns]
-    geom = sensors.geometry
-    dom = city.manifest.series.kind
-    return CityView(
-        slug=city.slug,
-        series=city.series,
-        sensor_ids=ids,
-        lat=np.asarray(geom.y, np.float64),
-        lon=np.asarray(geom.x, np.float64),
-        adjacency=city.adjacency if sparse.issparse(city.adjacency) else np.asarray(city.adjacency, np.float32),
-        data_hash=str(city.data_hash),
-        domain=dom,
-        unit=city.manifest.series.unit,
-        zones=getattr(city, "zones", None),
-        city=city,
-        holidays=getattr(city, "holidays", None) or HolidayCalendar(),
-    )
-
-
-def load_city_any(slug: str | Path) -> Any:
-    """``explorer.cities.load_city`` (imported lazily)."""
-    from explorer.cities import load_city
-
-    return load_city(slug)
 
 
 # ---------------------------------------------------------------- hourly arrays and profile

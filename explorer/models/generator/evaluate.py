@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer.models.generator.api import GeneratorBundle, generate, generated_size, load_generator, place_index
+from explorer.models.generator.api import GeneratorBundle, generate, load_generator, place_index
 from explorer.models.generator.calibration import coverage_alpha, event_requests
 from explorer.models.generator.data import Prepared, inverse, prepare
 from explorer.models.generator.model import calendar_features
+from explorer.models.generator.result import generated_size
 from explorer.models.generator.scores import (
     correlational,
     crps_samples,

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from explorer.cities.calendar import HolidayCalendar
+from explorer.cities.manifest import Kind
 from explorer.models.generator.data import (
-    Kind,
     Prepared,
     day_type,
     deviation,

@@ -27,7 +27,6 @@ sensors, so sampling is cheap.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -119,7 +118,6 @@ class MixerBlock(nn.Module):
         return x + self.c2(act(self.c1(x), 0.2))
 
 
-SAMPLE_CHUNK_BYTES = 8 << 20  # temporaries per chunk of samples in Generator.sample_parts
 
 
 def _time_stack(h: int, blocks: int) -> nn.Sequential:
@@ -326,37 +324,6 @@ class Generator(nn.Module):
         """(event-free residual, scenario residual), both (B, 24, N)."""
         base = self.base(noise, cond)
         return base, apply_event(base, self.deviation(noise, cond, field, domain), mu, sd, domain, self.event_scale)
-
-    @torch.no_grad()
-    def sample_base(self, noise: tuple[torch.Tensor, ...], cond: torch.Tensor,
-                    chunk_bytes: int = SAMPLE_CHUNK_BYTES) -> torch.Tensor:
-        """Sampling form of :meth:`base`: the same numbers, computed in place in the sensor noise, a few samples
-        at a time. **Overwrites the sensor noise** and returns it.
-
-        A (64, 24, 10,000) float32 array is 61 MB; the allocator maps such blocks fresh from the kernel each
-        time (first-touch page faults cost more than the arithmetic), while temporaries under ``chunk_bytes``
-        are reused from the heap and stay in cache. Each sample's numbers do not depend on the chunking."""
-        zg, zh, zs = noise[:3]
-        x = self.hours(zg, zh, cond)  # (B, 24, H): small
-        rho = torch.sigmoid(self.rho)
-        keep = torch.sqrt(1 - rho**2)
-        tail, clip = torch.exp(self.tail), self.cfg.r_clip
-        b = zs.shape[0]
-        # chunks of a multiple of 8 x 24 x N values: torch's vectorised loops then end each chunk where the
-        # whole array's loop would end a block, so no value falls into a scalar remainder it would not have
-        align = 8 // math.gcd(self.n, 8)
-        step = max(align, chunk_bytes // max(1, zs[:1].numel() * zs.element_size()) // align * align)
-        for s in range(0, b, step):
-            u, xs = zs[s : s + step], x[s : s + step]  # views: results are written back into the noise
-            for t in range(1, T):  # AR(1) along the hours
-                u[:, t].mul_(keep).add_(rho * u[:, t - 1])
-            shaped = u.abs()  # sinh(exp(tail) * asinh(u) + skew), asinh written out (not vectorised on CPU)
-            shaped.square_().add_(1).sqrt_().add_(u.abs()).log_().copysign_(u)
-            shaped.mul_(tail).add_(self.skew).sinh_()
-            spread = self.scale(xs).clamp_(-6, 3).exp_().mul_(shaped)
-            out = self.decode(xs).add_(spread)
-            u.copy_(out.div_(clip).tanh_().mul_(clip))
-        return zs
 
 
 class Critic(nn.Module):

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from explorer.cities.view import as_view
 from explorer.models.checkpoint import read_metadata, save_checkpoint
 from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base, load_generator
-from explorer.models.generator.data import as_view
 from explorer.models.generator.model import Generator
 
 #: state-dict entries with one row (or value) per sensor

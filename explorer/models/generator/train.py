@@ -36,9 +36,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from explorer.cities.view import CityView, as_view
 from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base
 from explorer.models.generator.calibration import calibrate
-from explorer.models.generator.data import CityView, Prepared, as_view, flat_calendar, prepare
+from explorer.models.generator.data import Prepared, flat_calendar, prepare
 from explorer.models.generator.episodes import count_scale, episodes, footprint_shares, origin_field
 from explorer.models.generator.model import Critic, Generator, GeneratorConfig, calendar_features
 
