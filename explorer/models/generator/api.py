@@ -28,6 +28,7 @@ from explorer.models.generator.data import (
     inverse,
     inverse_inplace,
     is_holiday,
+    training_range,
     window_calendar,
 )
 from explorer.models.generator.model import Generator, GeneratorConfig, calendar_features, dev_limits
@@ -67,6 +68,16 @@ class GeneratorBundle:
         placeholder and the generator has learned nothing about them."""
         flat = np.all(self.mu == 0, axis=(0, 1)) & np.all(np.isclose(self.sd, 4 * MIN_SD[self.domain]), axis=(0, 1))
         return [s for s, f in zip(self.view.sensor_ids, flat, strict=True) if f]
+
+    @cached_property
+    def observed_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) each sensor's lowest and highest hourly value on the training days: event-free samples are kept
+        inside it (no bound where the checkpoint does not record its training days)."""
+        train = (self.meta.get("splits") or {}).get("train")
+        if not train:
+            n = len(self.view.sensor_ids)
+            return np.full(n, -np.inf, np.float32), np.full(n, np.inf, np.float32)
+        return training_range(self.view, train[0], train[-1])
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Everything that goes into the safetensors file."""
@@ -267,6 +278,7 @@ def generate(
     r *= sd_w  # -> native values, in place (a 10,000-sensor batch is 61 MB per copy)
     r += mu_w
     base = inverse_inplace(r, bundle.domain)
+    np.clip(base, *bundle.observed_range, out=base)  # never beyond what each sensor recorded in training
     base = base if h == 24 else np.ascontiguousarray(base[:, :h])
     scen = base.copy()
     if len(cols):  # counts: extra people added; speeds: speed x (1 - fraction slower)

@@ -97,6 +97,11 @@ class Prepared:
         were installed later: their profile is a placeholder)."""
         return self.mask[self.splits["train"]].mean(axis=(0, 1)) >= MIN_TRAIN_OBSERVED
 
+    @property
+    def observed_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) lowest and highest hourly value of each sensor on the training days, native units."""
+        return observed_range(inverse(self.y[self.splits["train"]].reshape(-1, self.n), self.view.domain))
+
     def residual(self, clip: float = R_CLIP) -> np.ndarray:
         """(D, 24, N) standardised residual clipped to +-clip, 0 where missing."""
         r = (self.y - self.mu[self.dtype]) / self.sd[self.dtype]
@@ -144,6 +149,28 @@ def prepare(city: Any, splits: tuple[float, float, float] = SPLIT) -> Prepared:
     sp = {"train": idx[:n_tr], "val": idx[n_tr : n_tr + n_va], "test": idx[n_tr + n_va :]}
     mu, sd = profile(y[sp["train"]], dtype[sp["train"]], MIN_SD[view.domain])
     return Prepared(view, dates, y, ~np.isnan(y), dtype, dow, hol, mu, sd, sp)
+
+
+def observed_range(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) lowest and highest of ``values`` (T, N) per sensor, native units; -inf / inf where a sensor recorded
+    nothing. Generated event-free values are kept inside this range (a rule that is set, not learned: the
+    evaluation reports how often the generator's samples fall outside it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sensors
+        lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return (np.where(np.isnan(lo), -np.inf, lo).astype(np.float32),
+            np.where(np.isnan(hi), np.inf, hi).astype(np.float32))
+
+
+def training_range(view: CityView, first_day: str, last_day: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`observed_range` of the hourly values from ``first_day`` to ``last_day`` (the training split a
+    checkpoint records), as :attr:`Prepared.observed_range` computes it."""
+    h = hourly(view.series[view.sensor_ids])
+    h = h.loc[pd.Timestamp(first_day) : pd.Timestamp(last_day) + pd.Timedelta("23h")]
+    y = forward(h.to_numpy(np.float32), view.domain)
+    return observed_range(inverse(y, view.domain))
 
 
 def deviation(r: np.ndarray, mu: np.ndarray, sd: np.ndarray, domain: Kind) -> np.ndarray:
