@@ -38,7 +38,7 @@ if st.button("Read my question", key="ask_parse", type="primary") and text.strip
     ss.ask_parsed_city = city.slug
     ss.pop("ask_ran", None)
     ss.pop("ask_dym", None)
-    load_parsed(city, res)
+    load_parsed(res)
 
 res = ss.get("ask_parsed") if ss.get("ask_parsed_city") == city.slug else None
 if res is None:

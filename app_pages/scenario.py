@@ -34,7 +34,7 @@ headline(f"What if… {city.name}", headline_cards(result, city), peak_place(res
          "No event yet: the maps show what the model expects on this day. Add an event in the sidebar.", workshop,
          note_as="text" if scenario.events else "info")
 
-sensor = selected_sensor(city, result)
+sensor = selected_sensor(result)
 map_panel(city, result, summary, workshop, sensor)  # hour, view, 2D/3D and Play switch in the browser
 
 left, right = st.columns(2)

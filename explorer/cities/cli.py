@@ -119,8 +119,8 @@ def train_cmd(
     generator_steps: int = typer.Option(3000, help="Generator steps at most (the budget may stop it earlier)."),
     imputer_steps: int = typer.Option(3000, help="Imputer steps at most (the budget may stop it earlier)."),
     only: str = typer.Option(None, help="Train only 'generator' or 'imputer'."),
-    threads: int = typer.Option(1, help="CPU threads (1 is fastest on a busy or 2-core machine: measured 0.12 s "
-                                "per generator step on 1 thread, 2.5 s on 2, at load 5)."),
+    threads: int = typer.Option(1, help="CPU threads (1 is fastest on a busy or 2-core machine: "
+                                "docs/performance.md)."),
     evaluate: bool = typer.Option(True, help="Check each model briefly after training."),
     seed: int = typer.Option(0, help="Training seed."),
 ) -> None:

@@ -38,7 +38,7 @@ class TrainPlan:
     generator_steps: int = 3000
     imputer_steps: int = 3000
     generator_share: float = 0.75  # of the budget; the imputer gets the rest
-    threads: int = 1  # on a shared 2-core box, 2 threads were 20x slower per step (oversubscription)
+    threads: int = 1  # on a shared 2-core box two threads oversubscribe it (README)
     kinds: tuple[str, ...] = KINDS
     evaluate: bool = True
     seed: int = 0

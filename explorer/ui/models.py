@@ -28,8 +28,8 @@ def model_path(slug: str, kind: str):
 def cached_generator(slug: str) -> GeneratorBundle:
     """The city's generator, in eval mode, shared by every session (never mutated).
 
-    Small cities sample on one torch thread: on a shared 2-core server, 64 x 207 sensors took 57-84 ms on one
-    thread against 236-418 ms on two (docs/performance.md); cities of thousands of sensors keep two.
+    Small cities sample on one torch thread (on a shared 2-core server two threads spin-wait for each other:
+    docs/performance.md, 'torch threads'); cities of thousands of sensors keep two.
     """
     require_model(cached_city(slug), "generator")  # a new city: say so, with the command to train it
     bundle = load_generator(cached_city(slug), model_path(slug, "generator"))

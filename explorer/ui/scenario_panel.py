@@ -75,7 +75,7 @@ def apply_link_or_preset(city: City) -> None:
         st.sidebar.info(ss.sc_story)
 
 
-def selected_sensor(city: City, result: ScenarioResult) -> str:
+def selected_sensor(result: ScenarioResult) -> str:
     """The sensor shown in the detail chart: clicked on the map, else the event's place, else the peak."""
     sel = st.session_state.get("sc_selected")
     if sel in result.sensor_ids:

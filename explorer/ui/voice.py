@@ -26,7 +26,7 @@ EDIT_KEYS = ("ask_dow", "ask_date", "ask_holiday", "ask_hour", "ask_duration", "
 UNIT_LABELS = {"people": "extra people / hour", "percent": "% more than usual", "percent_slower": "% slower"}
 
 
-def load_parsed(city: City, res: ParseResult) -> None:
+def load_parsed(res: ParseResult) -> None:
     """Put a parsed scenario into the editor's widgets (before they are drawn)."""
     ss = st.session_state
     sc = res.scenario
