@@ -1,14 +1,11 @@
 """One registry of settings: name, default and help. Read from ``EXPLORER_*`` environment variables.
 
-Unknown ``EXPLORER_*`` variables and wrongly typed values are refused at start-up. The workshop's older
-``WHATIF_*`` names (``WHATIF_DB_URL`` ...) are still read, with a deprecation warning, when the ``EXPLORER_*``
-name is not set.
+Unknown ``EXPLORER_*`` variables and wrongly typed values are refused at start-up.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -65,12 +62,6 @@ class Settings(BaseSettings):
                                description="Seconds before Ask the city falls back to the offline parser.")
 
 
-# older names of the workshop settings, still read when the EXPLORER_* name is not set
-DEPRECATED_ALIASES = {f"WHATIF_{name.upper()}": name for name in (
-    "db_url", "public_url", "facilitator_pin", "llm_url", "llm_model", "llm_key", "llm_timeout")}
-_warned: set[str] = set()
-
-
 class _FromMapping(Settings):
     """The same fields, validated from keyword arguments only (the mapping read by ``load_settings``)."""
 
@@ -102,13 +93,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var = f"EXPLORER_{name.upper()}"
         if var in env:
             values[name], source[name] = env[var], var
-    for old, name in DEPRECATED_ALIASES.items():
-        if env.get(old) and name not in values:
-            values[name], source[name] = env[old], old
-            if old not in _warned:
-                _warned.add(old)
-                warnings.warn(f"{old} is deprecated; set EXPLORER_{name.upper()} instead", DeprecationWarning,
-                              stacklevel=2)
     try:
         return _FromMapping(**values)
     except ValidationError as exc:

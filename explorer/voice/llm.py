@@ -2,9 +2,9 @@
 
 Configured by the settings registry (``explorer/settings.py``), from environment variables or ``st.secrets`` with
 the same names: ``EXPLORER_LLM_URL`` (base URL, e.g. ``http://127.0.0.1:11434/v1``), ``EXPLORER_LLM_MODEL`` and
-optionally ``EXPLORER_LLM_KEY`` and ``EXPLORER_LLM_TIMEOUT`` (seconds, default 20); the older ``WHATIF_LLM_*``
-names still work. The answer is validated against the same pydantic schema
-and the city's places; on any failure the caller falls back to the offline parser.
+optionally ``EXPLORER_LLM_KEY`` and ``EXPLORER_LLM_TIMEOUT`` (seconds, default 20).
+The answer is validated against the same pydantic schema and the city's places; on any failure the caller
+falls back to the offline parser.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ class LLMConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig | None:
         """The configuration (validated by the settings registry), or None when no endpoint is set."""
         e = dict(os.environ if env is None else env)
-        if not (e.get("EXPLORER_LLM_URL") or e.get("WHATIF_LLM_URL")):
+        if not e.get("EXPLORER_LLM_URL"):
             try:
                 import streamlit as st
 
-                e |= {k: str(v) for k, v in st.secrets.items() if k.startswith(("EXPLORER_LLM_", "WHATIF_LLM_"))}
+                e |= {k: str(v) for k, v in st.secrets.items() if k.startswith("EXPLORER_LLM_")}
             except Exception:  # no streamlit or no secrets file
                 pass
         s = load_settings(e)

@@ -49,7 +49,7 @@ class RateLimited(StoreError):
 
 
 def default_url() -> str:
-    """``EXPLORER_DB_URL`` (formerly ``WHATIF_DB_URL``) or a SQLite file under the repository's var/ folder."""
+    """``EXPLORER_DB_URL`` or a SQLite file under the repository's var/ folder."""
     return load_settings().db_url or f"sqlite:///{REPO_ROOT / 'var' / 'workshop.db'}"
 
 

@@ -14,7 +14,7 @@ from tests.browser.helpers import exception_boxes, wait_ready
 pytestmark = pytest.mark.browser
 
 # the app server (started once per session from a copy of the environment) writes to a throwaway database
-os.environ.setdefault("WHATIF_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='whatif-voice-')}/workshop.db")
+os.environ.setdefault("EXPLORER_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='whatif-voice-')}/workshop.db")
 PHONE = {"width": 390, "height": 844}
 
 

@@ -32,7 +32,7 @@ def server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """The real app on 127.0.0.1 with its own workshop database; torch on one thread (a shared 2-core box)."""
     db = tmp_path_factory.mktemp("load") / "workshop.db"
     env = {"EXPLORER_DB_URL": f"sqlite:///{db}", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with app_server("server-load.log", extra_env=env, drop_env=("EXPLORER_TEST_", "WHATIF_")) as (url, proc):
+    with app_server("server-load.log", extra_env=env, drop_env=("EXPLORER_TEST_",)) as (url, proc):
         yield url, proc, db
 
 

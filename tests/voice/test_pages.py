@@ -22,7 +22,6 @@ def db_url(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'workshop.db'}"
     monkeypatch.setenv("EXPLORER_DB_URL", url)
     monkeypatch.delenv("EXPLORER_LLM_URL", raising=False)
-    monkeypatch.delenv("WHATIF_LLM_URL", raising=False)
     return url
 
 

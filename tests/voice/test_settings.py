@@ -1,5 +1,5 @@
-"""The workshop settings live in the one registry (explorer/settings.py): EXPLORER_* names, validated types,
-the older WHATIF_* names still read with a deprecation warning."""
+"""The workshop settings live in the one registry (explorer/settings.py): EXPLORER_* names, validated
+types."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import explorer.settings as settings_mod
 from explorer.errors import ExplorerError
 from explorer.settings import load_settings
 from explorer.voice import store as store_mod
@@ -21,18 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def _clean_env(monkeypatch):
     for name in ("DB_URL", "PUBLIC_URL", "FACILITATOR_PIN", "LLM_URL", "LLM_MODEL", "LLM_KEY", "LLM_TIMEOUT"):
         monkeypatch.delenv(f"EXPLORER_{name}", raising=False)
-        monkeypatch.delenv(f"WHATIF_{name}", raising=False)
 
 
 def test_db_url_from_the_registry(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EXPLORER_DB_URL", f"sqlite:///{tmp_path}/new.db")
     assert store_mod.default_url().endswith("new.db")
-    monkeypatch.setenv("WHATIF_DB_URL", f"sqlite:///{tmp_path}/old.db")
-    assert store_mod.default_url().endswith("new.db"), "the EXPLORER_ name wins over the deprecated one"
     monkeypatch.delenv("EXPLORER_DB_URL")
-    settings_mod._warned.discard("WHATIF_DB_URL")  # the warning is given once per process
-    with pytest.warns(DeprecationWarning, match="WHATIF_DB_URL is deprecated; set EXPLORER_DB_URL"):
-        assert store_mod.default_url().endswith("old.db")
+    assert store_mod.default_url().endswith("var/workshop.db")
 
 
 def test_llm_config_from_the_registry() -> None:
@@ -42,14 +36,11 @@ def test_llm_config_from_the_registry() -> None:
     assert cfg == LLMConfig("http://127.0.0.1:11434/v1", "tiny", "sk-secret-123", 7.5)
     assert "sk-secret-123" not in repr(load_settings(env)), "the key must never be printed"
     assert LLMConfig.from_env({"EXPLORER_LLM_URL": "http://127.0.0.1:1/v1"}) is None, "a URL without a model"
-    old = {"WHATIF_LLM_URL": "http://127.0.0.1:2/v1", "WHATIF_LLM_MODEL": "m", "WHATIF_LLM_TIMEOUT": "3"}
-    assert LLMConfig.from_env(old) == LLMConfig("http://127.0.0.1:2/v1", "m", "", 3.0)
 
 
 @pytest.mark.parametrize(("env", "name", "problem"), [
     ({"EXPLORER_LLM_TIMEOUT": "twenty"}, "EXPLORER_LLM_TIMEOUT", "valid number"),
     ({"EXPLORER_LLM_TIMEOUT": "0"}, "EXPLORER_LLM_TIMEOUT", "greater than 0"),
-    ({"WHATIF_LLM_TIMEOUT": "-1"}, "WHATIF_LLM_TIMEOUT", "greater than 0"),
     ({"EXPLORER_LLM_URL": "file:///etc/passwd"}, "EXPLORER_LLM_URL", "pattern"),
     ({"EXPLORER_PUBLIC_URL": "javascript:alert(1)"}, "EXPLORER_PUBLIC_URL", "pattern"),
     ({"EXPLORER_DB_URL": "workshop.db"}, "EXPLORER_DB_URL", "pattern"),

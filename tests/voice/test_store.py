@@ -36,9 +36,9 @@ def test_sqlite_file_in_wal_mode(db: Store, tmp_path: Path) -> None:
 
 
 def test_default_url_from_env(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("WHATIF_DB_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("EXPLORER_DB_URL", f"sqlite:///{tmp_path}/x.db")
     assert store_mod.default_url().endswith("x.db")
-    monkeypatch.delenv("WHATIF_DB_URL")
+    monkeypatch.delenv("EXPLORER_DB_URL")
     assert store_mod.default_url().endswith("var/workshop.db")
 
 
