@@ -35,9 +35,11 @@ def test_dry_run_writes_self_describing_checkpoint(dry_checkpoint: Path, melbour
     assert set(meta["metrics"]) >= {"val_mae", "point", "block", "check"}
     for protocol in ("point", "block"):
         figures = meta["metrics"][protocol]
-        assert figures["mae"] > 0 and figures["crps"] > 0 and 0 <= figures["coverage"] <= 1
+        assert figures["mae"] > 0 and figures["crps"] > 0
+        assert 0.5 < figures["coverage"] < 0.98, "a band calibrated to 80 % on validation: never none or all"
         assert {"lag1_real", "lag1_sampled", "neighbour_real", "neighbour_sampled"} <= set(figures)
     assert meta["calibration"]["band_scale"] > 0 and meta["config"]["model"]["residual"] == "graph-ar"
+    assert meta["calibration"]["val_coverage"] == pytest.approx(0.8, abs=0.03)  # what band_scale is chosen for
 
 
 def test_round_trip_gives_identical_predictions(dry_checkpoint: Path, melbourne) -> None:
