@@ -11,7 +11,7 @@ reads like any other. Each synthetic sensor copies one source sensor (recorded a
   scaled by a factor in 0.9..1.1, plus 2 % noise; the source's missing readings stay missing.
 
 A generator checkpoint derived from the source's (no retraining, see
-``explorer.models.generator.scale``) is saved into the folder's ``models/``, so the app and
+``explorer.models.generator.derive``) is saved into the folder's ``models/``, so the app and
 ``generate()`` work unchanged. Deterministic for a seed.
 """
 
@@ -155,10 +155,10 @@ def make_synthetic_city(source_slug: str | None = None, n_sensors: int = 10_000,
             f"Synthetic: resampled from {src.name} ({src.slug}) by explorer.cities.synthetic, seed {seed}. "
             "Not real measurements. Licence: that of the source city's data.\n", encoding="utf-8")
         if with_generator:
-            from explorer.models.generator.scale import derive_generator, save_derived
+            from explorer.models.generator.derive import derive_generator, save_derived
 
             city = load_city(tmp)
-            bundle = derive_generator(src, city)
+            bundle = derive_generator(src, city, synthetic_mapping(city))
             info["generator_derived_from"] = bundle.meta["derived_from"]
             save_derived(bundle, city)
         (tmp / INFO_NAME).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

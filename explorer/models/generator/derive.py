@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from explorer.cities.view import as_view
@@ -45,14 +46,12 @@ def _profile(mu: np.ndarray, sd: np.ndarray, idx: np.ndarray, scale: np.ndarray,
     return mu2.astype(np.float32), sd2.astype(np.float32)
 
 
-def derive_generator(source: GeneratorBundle | Any, city: Any) -> GeneratorBundle:
+def derive_generator(source: GeneratorBundle | Any, city: Any, mapping: pd.DataFrame) -> GeneratorBundle:
     """A generator bundle for synthetic ``city`` from ``source`` (a bundle, or a city/slug whose checkpoint is
-    loaded). Each synthetic sensor takes its ``source_sensor``'s parameters."""
-    from explorer.cities.synthetic import synthetic_mapping
-
+    loaded). Each synthetic sensor takes its ``source_sensor``'s parameters; ``mapping`` has one row per sensor
+    of ``city``, in its order, with ``source_sensor`` and ``scale`` (``cities.synthetic.synthetic_mapping``)."""
     src = source if isinstance(source, GeneratorBundle) else load_generator(source)
     view = as_view(city)
-    mapping = synthetic_mapping(view.city)
     pos = {s: i for i, s in enumerate(src.view.sensor_ids)}
     missing = sorted(set(mapping["source_sensor"]) - set(pos))
     if missing:
