@@ -27,14 +27,15 @@ def main() -> None:
     import dateparser  # noqa: F401
     import text_to_num  # noqa: F401
 
+    from explorer.voice.context import city_of, context
     from explorer.voice.evaluate import SETS, load_set, set_path
-    from explorer.voice.parser import _city, _context, parse_offline
+    from explorer.voice.parser import parse_offline
 
     out: dict[str, dict[str, float]] = {"imports_s": {"all": round(time.perf_counter() - t0, 3)}}
     for slug in ("melbourne", "los-angeles"):
-        city = _city(slug)
+        city = city_of(slug)
         t1 = time.perf_counter()
-        _context(city)
+        context(city)
         build_s = time.perf_counter() - t1
         rows = [r for n in SETS if set_path(slug, n).is_file() for r in load_set(slug, set_path(slug, n))]
         ms: list[float] = []

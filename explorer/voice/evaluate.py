@@ -33,7 +33,8 @@ import numpy as np
 
 from explorer.geo import great_circle_km
 from explorer.settings import REPO_ROOT
-from explorer.voice.parser import ParseResult, _city, parse, parse_offline
+from explorer.voice.context import city_of
+from explorer.voice.parser import ParseResult, parse, parse_offline
 from explorer.voice.places import PLACES_FILE, norm, read_places, road_table
 
 EVAL_DIR = REPO_ROOT / "tests" / "voice" / "data"
@@ -163,7 +164,7 @@ class Reference:
 
 @lru_cache(maxsize=8)
 def reference(slug: str) -> Reference:
-    return Reference(_city(slug))
+    return Reference(city_of(slug))
 
 
 def score(expect: dict[str, Any], res: ParseResult, ref: Reference) -> dict[str, bool]:

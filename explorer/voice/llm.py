@@ -23,7 +23,8 @@ from pydantic import ValidationError
 
 from explorer.scenarios.schema import Scenario, ScenarioError, validate_for_city
 from explorer.settings import load_settings
-from explorer.voice.parser import REASONS, ParseResult, _city, gazetteer
+from explorer.voice.context import city_of, gazetteer
+from explorer.voice.result import REASONS, ParseResult
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _post(cfg: LLMConfig, body: dict[str, Any]) -> dict[str, Any]:
 
 def parse_llm(text: str, city: Any, today: dt.date, cfg: LLMConfig) -> tuple[ParseResult | None, str]:
     """(result, '') when the endpoint answered with a valid scenario or refusal, else (None, why)."""
-    city = _city(city) if isinstance(city, str) else city
+    city = city_of(city) if isinstance(city, str) else city
     body = {"model": cfg.model, "temperature": 0, "response_format": {"type": "json_object"},
             "messages": [{"role": "system", "content": prompt(city, today)},
                          {"role": "user", "content": text[:500]}]}
