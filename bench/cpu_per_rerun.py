@@ -3,7 +3,7 @@
     .venv/bin/python bench/cpu_per_rerun.py [--full 40] [--steps 12] [--query city=los-angeles]
 
 CPU is the server process's own user + system time (``/proc/PID/stat``), so other load on a shared machine
-changes it little, unlike wall-clock latency. Full reruns: one websocket session (``bench/sessions.py``) moves
+changes it little, unlike wall-clock latency. Full reruns: one websocket session (``explorer/bench/sessions.py``) moves
 scenario sliders back to back after a warm-up; map steps: headless Chromium steps the browser map's Hour control.
 This is the figure that decides how many workshop sessions one server can carry (``docs/concurrency.md``).
 Prints one JSON line: CPU ms per full rerun and per map step, bytes per full rerun, wall-clock medians.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from explorer.bench.browser import FrameCounter, hour_steps, wait_ready
 from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, checkout_file, chromium, streamlit_server
-from explorer.bench.concurrency import sessions_module
+from explorer.bench.sessions import drive_sessions
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -36,13 +36,12 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=12, help="map Hour steps in the browser; 0 skips the browser")
     ap.add_argument("--query", default="city=los-angeles")
     args = ap.parse_args()
-    mod = sessions_module()
     out: dict[str, float | int] = {}
     with streamlit_server(checkout_file("app.py")) as (proc, url):
-        mod.drive_sessions(url, 1, n_actions=2, duration_s=None, think_s=(0.05, 0.05), query=args.query, ramp_s=0)
+        drive_sessions(url, 1, n_actions=2, duration_s=None, think_s=(0.05, 0.05), query=args.query, ramp_s=0)
         c0 = cpu_s(proc.pid)
-        res = mod.drive_sessions(url, 1, n_actions=args.full, duration_s=None, think_s=(0.05, 0.05),
-                                 query=args.query, warmup=False, ramp_s=0)
+        res = drive_sessions(url, 1, n_actions=args.full, duration_s=None, think_s=(0.05, 0.05),
+                             query=args.query, warmup=False, ramp_s=0)
         c1 = cpu_s(proc.pid)
         runs = len(res["latencies_s"])  # the session's first page load is a full rerun too
         out |= {"full_cpu_ms": 1000 * (c1 - c0) / runs, "full_reruns": runs, "errors": res["errors"],

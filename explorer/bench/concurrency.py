@@ -1,6 +1,6 @@
 """Concurrency: one What-if session, then many at once, on the same fresh server in the same run.
 
-The sessions are driven by ``bench/sessions.py`` (Streamlit's websocket protocol, no browser: one Chromium
+The sessions are driven by :mod:`explorer.bench.sessions` (Streamlit's websocket protocol, no browser: one Chromium
 page per session would take the machine's CPU for itself). Both runs use the same think times (0.5-2 s
 between changes: everyone dragging sliders non-stop) and duration; the figure is the ratio of the p95s of the
 reruns after a slider change (each session's first page load is reported apart). A third run, 30 sessions at
@@ -9,29 +9,13 @@ a workshop's pace (5-15 s between changes: people look at the map between moves)
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
 from typing import Any
 
-from explorer.bench.common import BenchUnavailable, checkout_file, ratio, rss_mb, streamlit_server
+from explorer.bench.common import checkout_file, ratio, rss_mb, streamlit_server
+from explorer.bench.sessions import drive_sessions
 
 TARGET_P95_RATIO = 3.0
 TARGET_WORKSHOP_RATIO = 1.5
-
-
-def sessions_module() -> ModuleType:
-    """``bench/sessions.py`` of the checkout, loaded by path (``bench/`` holds scripts, it is not installed)."""
-    path = checkout_file("bench/sessions.py")
-    spec = importlib.util.spec_from_file_location("explorer_bench_sessions", path)
-    if spec is None or spec.loader is None:
-        raise BenchUnavailable(f"cannot load {path}")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    if not hasattr(mod, "drive_sessions"):
-        raise BenchUnavailable(f"{path} has no drive_sessions()")
-    return mod
 
 
 def _summary(res: dict[str, Any]) -> dict[str, Any]:
@@ -47,14 +31,13 @@ def run(n_sessions: int = 30, duration_s: float = 40.0, query: str = "city=los-a
         workshop_think_s: tuple[float, float] | None = (5.0, 15.0)) -> dict[str, Any]:
     """p95 rerun latency of ``n_sessions`` concurrent sessions against one session alone, memory per session;
     with ``workshop_think_s``, also ``n_sessions`` at that pace."""
-    mod = sessions_module()
     with streamlit_server(checkout_file("app.py"), launcher="explorer") as (proc, url):
-        single = mod.drive_sessions(url, 1, duration_s=duration_s, query=query, server_pid=proc.pid, warmup=True,
-                                    ramp_s=0.0)
-        many = mod.drive_sessions(url, n_sessions, duration_s=duration_s, query=query, server_pid=proc.pid,
-                                  warmup=False)
-        pace = (mod.drive_sessions(url, n_sessions, duration_s=duration_s, query=query, server_pid=proc.pid,
-                                   warmup=False, think_s=workshop_think_s, seed=1)
+        single = drive_sessions(url, 1, duration_s=duration_s, query=query, server_pid=proc.pid, warmup=True,
+                                ramp_s=0.0)
+        many = drive_sessions(url, n_sessions, duration_s=duration_s, query=query, server_pid=proc.pid,
+                              warmup=False)
+        pace = (drive_sessions(url, n_sessions, duration_s=duration_s, query=query, server_pid=proc.pid,
+                               warmup=False, think_s=workshop_think_s, seed=1)
                 if workshop_think_s else None)
         server_rss = rss_mb(proc.pid)
     s, m = _summary(single), _summary(many)

@@ -1,5 +1,5 @@
-"""bench/sessions.py behaves as a browser tab: it sends every drawn widget's state (not only the slider it moves)
-and reports the large messages it holds, so the concurrency figures measure the reruns a browser would cause."""
+"""explorer/bench/sessions.py behaves as a browser tab: it sends every drawn widget's state (not only the slider it
+moves) and reports the large messages it holds, so the concurrency figures measure the reruns a browser would cause."""
 
 from __future__ import annotations
 
@@ -10,30 +10,31 @@ from streamlit.proto.Selectbox_pb2 import Selectbox
 from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from bench.sessions import _widget_state, drive_sessions
 from explorer.bench.common import checkout_file, streamlit_server
+from explorer.bench.sessions import drive_sessions
+from explorer.bench.ws_session import widget_state
 
 
 def test_widget_state_is_the_pages_value_else_the_held_one_else_the_default() -> None:
     s = Slider(id="s", default=[3.0], value=[7.0], set_value=False, type=Slider.SLIDER)
-    assert list(_widget_state("slider", s, None).double_array_value.data) == [3.0]  # first drawn: the default
+    assert list(widget_state("slider", s, None).double_array_value.data) == [3.0]  # first drawn: the default
     held = WidgetState(id="s")
     held.double_array_value.data[:] = [5.0]
-    assert _widget_state("slider", s, held) is held  # the value this client chose stays
+    assert widget_state("slider", s, held) is held  # the value this client chose stays
     s.set_value = True  # the page set it (session state, a preset): the page wins
-    assert list(_widget_state("slider", s, held).double_array_value.data) == [7.0]
+    assert list(widget_state("slider", s, held).double_array_value.data) == [7.0]
 
     sel = Slider(id="n", default=[1.0], options=["16", "64", "256"], type=Slider.SELECT_SLIDER)
-    assert list(_widget_state("slider", sel, None).string_array_value.data) == ["64"]
+    assert list(widget_state("slider", sel, None).string_array_value.data) == ["64"]
     box = Selectbox(id="d", default=4, options=["Mon", "Tue", "Wed", "Thu", "Fri"])
-    assert _widget_state("selectbox", box, None).string_value == "Fri"
-    assert _widget_state("selectbox", Selectbox(id="e", options=["a"]), None) is None  # no default: no value
+    assert widget_state("selectbox", box, None).string_value == "Fri"
+    assert widget_state("selectbox", Selectbox(id="e", options=["a"]), None) is None  # no default: no value
     toggle = Checkbox(id="t", default=False, value=True, set_value=True)
-    assert _widget_state("toggle", toggle, None).bool_value is True
+    assert widget_state("toggle", toggle, None).bool_value is True
     seed = NumberInput(id="k", default=0, value=42, set_value=True, data_type=NumberInput.INT)
-    got = _widget_state("number_input", seed, None)
+    got = widget_state("number_input", seed, None)
     assert got.WhichOneof("value") == "int_value" and got.int_value == 42
-    assert _widget_state("button", object(), None) is None  # a trigger holds nothing until pressed
+    assert widget_state("button", object(), None) is None  # a trigger holds nothing until pressed
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.sessions import drive_sessions
+from explorer.bench.sessions import drive_sessions
 from tests.browser.conftest import app_server
 from tests.conftest import record_rows
 
