@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from explorer.app_command import run_app
 from explorer.bench.cli import app as bench_app
 from explorer.cities.cli import app as city_app
 from explorer.models.generator.cli import app as generate_app
 from explorer.models.imputer.cli import app as impute_app
-from explorer.serve import run_app
 from explorer.sweep.cli import app as sweep_app
 from explorer.voice.cli import app as voice_app
 

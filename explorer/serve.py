@@ -1,34 +1,13 @@
-"""``explorer app``: start the Streamlit app, warming the default city's caches in the background.
-
-Kept apart from the rest of the CLI so that starting the server imports nothing heavy first (the warm-up
-thread loads the geo stack, the city and the models once the server is up)."""
+"""The ``explorer`` console script: ``explorer app`` starts the server at once (:mod:`explorer.app_command`);
+anything else is the full CLI (:mod:`explorer.cli`, which imports the geo stack first)."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import typer
 
-
-def run_app(
-    port: int = typer.Option(8501, help="Port to serve on."),
-    address: str = typer.Option("127.0.0.1", help="Address to listen on (127.0.0.1: this machine only)."),
-    warm: bool = typer.Option(True, help="Load the default city and its models into the shared caches in the "
-                                         "background while the server starts."),
-) -> None:
-    """Start the app (``streamlit run app.py``), warming the default city's caches in the background."""
-    script = Path(__file__).resolve().parent.parent / "app.py"
-    if not script.is_file():
-        raise typer.BadParameter(f"{script} not found: run the app from a source checkout (see README)")
-    from streamlit.web import cli as streamlit_cli
-
-    if warm:
-        from explorer.ui.warmup import warm_in_background
-
-        warm_in_background()
-    streamlit_cli.main(["run", str(script), "--server.address", address, "--server.port", str(port),
-                        "--browser.gatherUsageStats", "false"], prog_name="streamlit")
+from explorer.app_command import run_app
 
 
 def entry() -> None:
