@@ -14,7 +14,7 @@ from explorer.render.health import (
     missing_by_sensor_figure,
     missing_over_time_figure,
 )
-from explorer.stats import data_summary
+from explorer.stats import Gaps, data_summary
 from explorer.ui.imputer import cached_imputation, cached_imputer
 from explorer.ui.state import city_picker, user_errors
 from explorer.ui.workshop import workshop_mode
@@ -24,10 +24,10 @@ workshop_mode()
 spec = city.manifest.series
 st.title(f"Data health: {city.name}")
 summary = data_summary(city.series, city.freq)
-inside = float((city.series.isna() & city.active_mask()).to_numpy().sum() / city.active_mask().to_numpy().sum())
+gaps = Gaps.of(city.series, city.active_mask())
 c = st.columns(3)
 c[0].metric("Missing overall", f"{summary.share_missing:.1%}")
-c[1].metric("Missing while installed", f"{inside:.1%}",
+c[1].metric("Missing while installed", f"{gaps.share:.1%}",
             help="Counted only inside each sensor's active span (first to last reading). Only these gaps are "
                  "imputed; before a counter was installed nothing is filled.")
 c[2].metric("Sensors", summary.sensors)
@@ -44,13 +44,10 @@ right.plotly_chart(missing_over_time_figure(city), key="dh_over_time")
 
 st.subheader("Measured against imputed")
 labels = city.sensors.set_index("sensor_id")["where"]
-worst = (city.series.isna() & city.active_mask()).sum().idxmax()
 ids = list(city.series.columns)
-sensor = st.selectbox("Sensor", ids, index=ids.index(worst), format_func=lambda s: f"{labels[s]} ({s})",
+sensor = st.selectbox("Sensor", ids, index=ids.index(gaps.worst_sensor()), format_func=lambda s: f"{labels[s]} ({s})",
                       key="dh_sensor")
-gaps = city.series[sensor].isna() & city.active_mask()[sensor]
-default_day = (gaps[gaps].index[len(gaps[gaps]) // 2] if gaps.any() else city.series.index[-1]).date()
-day = st.date_input("Week starting", default_day, min_value=city.series.index[0].date(),
+day = st.date_input("Week starting", gaps.middle_gap_day(sensor), min_value=city.series.index[0].date(),
                     max_value=city.series.index[-1].date(), key="dh_day")
 start = pd.Timestamp(day)
 end = start + pd.Timedelta(days=7) - city.freq

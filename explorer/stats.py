@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,3 +67,33 @@ def daily_profile(series: pd.DataFrame) -> pd.DataFrame:
     g = frame.groupby(["day_type", "minute"])["value"]
     out = pd.DataFrame({"p10": g.quantile(0.1), "p50": g.quantile(0.5), "p90": g.quantile(0.9), "mean": g.mean()})
     return out.reset_index()
+
+
+# ---------------------------------------------------------------- gaps while a sensor was installed (Data health)
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Missing readings inside each sensor's active span (first to last reading): the only gaps the imputer fills."""
+
+    missing: pd.DataFrame  # (time, sensor) True where an installed sensor did not report
+    active: pd.DataFrame  # (time, sensor) True inside the sensor's active span
+
+    @classmethod
+    def of(cls, series: pd.DataFrame, active: pd.DataFrame) -> Gaps:
+        return cls(series.isna() & active, active)
+
+    @property
+    def share(self) -> float:
+        """Share of the installed sensor-hours that are missing."""
+        return float(self.missing.to_numpy().sum() / self.active.to_numpy().sum())
+
+    def worst_sensor(self) -> str:
+        """The sensor with the most missing readings while installed (the first such, on a tie)."""
+        return self.missing.sum().idxmax()
+
+    def middle_gap_day(self, sensor: str) -> dt.date:
+        """The day of the sensor's middle missing reading (the last day of the history when it has none)."""
+        gaps = self.missing[sensor]
+        when = gaps[gaps].index
+        return (when[len(when) // 2] if len(when) else self.missing.index[-1]).date()

@@ -17,7 +17,6 @@ from explorer.render.aggregate import sensor_cells
 from explorer.render.scenario import Summary
 from explorer.report import html_report, map_png, result_csv, result_geojson
 from explorer.scenarios.schema import PlaceKey, Scenario, ScenarioError, validate_for_city
-from explorer.settings import get_settings
 from explorer.share import decode, parse_scenario_json
 from explorer.ui.deckmap import map_with_layers
 from explorer.ui.maps import cached_base, result_payload
@@ -92,8 +91,8 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
     """The browser map: hour, view, 2D/3D and Play switch there without a rerun; a click selects a sensor
     (and makes it the event's place) or, in a large city, opens an h3 area's sensors."""
     ss = st.session_state
-    big = len(result.sensor_ids) > get_settings().map_aggregate_above
     base = cached_base(city.slug, "layer")
+    big = base.header["mode"] == "cells"  # the base layer decides sensors or h3 areas, for every map
     cell = ss.get("sc_cell") if big else None
     if cell is not None and not len(sensor_cells(city).sensors_in(cell)):
         cell = ss.sc_cell = None
