@@ -213,7 +213,8 @@ class Writer(Session):
         super().__init__(*args)
         self.tag, self.each = tag, each
 
-    async def run(self, stop_at: float, n_actions: int | None, think_s: tuple[float, float]) -> None:
+    async def run(self, stop_at: float, n_actions: int | None,  # noqa: ARG002 (a writer sends ``each`` entries)
+                  think_s: tuple[float, float]) -> None:
         import websockets
         from streamlit.proto.Alert_pb2 import Alert
         from streamlit.proto.WidgetStates_pb2 import WidgetState

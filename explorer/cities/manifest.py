@@ -44,7 +44,7 @@ class LayerSpec(_Strict):
     licence_clear: bool = True
     note: str = ""
 
-    _check_path = field_validator("path")(classmethod(lambda cls, v: _relative_file(v)))
+    _check_path = field_validator("path")(classmethod(lambda _cls, v: _relative_file(v)))
 
 
 class GraphSpec(_Strict):
@@ -53,7 +53,7 @@ class GraphSpec(_Strict):
     path: str
     matrix: str = "adj"
 
-    _check_path = field_validator("path")(classmethod(lambda cls, v: _relative_file(v)))
+    _check_path = field_validator("path")(classmethod(lambda _cls, v: _relative_file(v)))
 
 
 class SeriesSpec(_Strict):
@@ -111,7 +111,7 @@ class CalendarSpec(_Strict):
     exclude: list[dt.date] = Field(default_factory=list)
     language: str | None = Field(None, max_length=10)
 
-    _check_file = field_validator("file")(classmethod(lambda cls, v: v if v is None else _relative_file(v)))
+    _check_file = field_validator("file")(classmethod(lambda _cls, v: v if v is None else _relative_file(v)))
 
     @model_validator(mode="after")
     def _check_country(self) -> CalendarSpec:

@@ -60,7 +60,7 @@ class AddCityForm(BaseModel):
 
     _blank = field_validator("sensor_label_column", "time_column", "series_id_column", "value_column",
                              "holidays_country", "holidays_subdivision", "name", "slug", "value_name", "unit",
-                             "sensor_id_column", mode="before")(classmethod(lambda cls, v: _blank_to_none(v)))
+                             "sensor_id_column", mode="before")(classmethod(lambda _cls, v: _blank_to_none(v)))
 
     @field_validator("timezone")
     @classmethod

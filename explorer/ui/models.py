@@ -88,7 +88,7 @@ def cached_result(slug: str, scenario_json: str, n_samples: int, seed: int, mode
 
 
 @st.cache_resource(show_spinner="Replaying a real held-out event…")
-def cached_showcase(slug: str, model: str):
+def cached_showcase(slug: str, model: str):  # noqa: ARG001 (``model``: part of the cache key)
     """The Model card's held-out event beside its generated footprint (computed once per city and model)."""
     from explorer.models.generator.showcase import showcase
 

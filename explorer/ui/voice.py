@@ -151,7 +151,7 @@ def llm_configured() -> bool:
 
 
 @st.cache_data(max_entries=64, show_spinner="Rewording the brief…")
-def polished_brief(_brief: Any, key: str) -> tuple[Any, str]:
+def polished_brief(_brief: Any, key: str) -> tuple[Any, str]:  # noqa: ARG001 (``key``: the cache key)
     """The brief reworded by the configured language model (figures checked), cached by its text ``key``."""
     from explorer.voice.llm import polish_brief
 

@@ -98,7 +98,7 @@ def examples(city: Any, n: int = 3) -> list[str]:
 # ------------------------------------------------------------------ the parser
 
 
-def _other_city(raw: str, plain: str, g: Gazetteer, covered: str) -> bool:
+def _other_city(raw: str, g: Gazetteer, covered: str) -> bool:
     own = norm(g.name, fold=False)
     names = [c for c in OTHER_CITIES if c != own and not own.startswith(c)]
     if any(re.search(rf"\b{c}s?\b", covered) for c in names):
@@ -122,7 +122,7 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
     hits = g.find(t)
     covered = {i for h in hits for i in range(*h.span)}
     rest = " ".join(w for i, w in enumerate(toks) if i not in covered)  # 'Little Tokyo' is a place here
-    if _other_city(raw, plain, g, rest):
+    if _other_city(raw, g, rest):
         return refuse(raw, "other_city", city=g.name)
     if re.search(TOO_LONG, plain):
         return refuse(raw, "too_long")

@@ -66,7 +66,8 @@ def test_bad_upload_names_the_uploaded_file_and_writes_nothing(cities):
     assert not cities.exists() or list(cities.iterdir()) == []
 
 
-def test_form_values_are_validated(cities):
+@pytest.mark.usefixtures("cities")
+def test_form_values_are_validated():
     at = _fill(AppTest.from_file(PAGE, default_timeout=120).run(), "Pont Neuf", _long_csv())
     at.text_input(key="ac_slug").set_value("Bad/Slug")
     at.button[0].click()

@@ -182,7 +182,7 @@ def sensor_id_twice(d):
     (d / "sensors.geojson").write_text(json.dumps(fc))
 
 
-def wrong_sensor_id_column(d):
+def wrong_sensor_id_column(_d):
     return {"sensor_id_column": "station_code"}
 
 
@@ -229,7 +229,7 @@ CASES: list[tuple[Callable, str, list[str]]] = [
 ]
 
 
-def _add(d: Path, cities: Path, **kw):
+def _add(cities: Path, **kw):
     args = dict(slug="new-town", name="New Town", timezone="Europe/Paris", sensor_id_column="sensor_id",
                 value_name="Pedestrians", unit="people/hour", domain="pedestrian_count", cities_dir=cities)
     return add_city(**(args | kw))
@@ -243,7 +243,7 @@ def test_bad_pair_is_refused(tmp_path, breaker, culprit, words):
     kw |= breaker(user) or {}
     cities = tmp_path / "cities"
     with pytest.raises(CityDataError) as err:
-        _add(user, cities, **kw)
+        _add(cities, **kw)
     msg = err.value.message
     assert str(user / culprit) in msg, msg  # the user's own file, as given
     assert ".tmp" not in msg and "new-town" not in msg, msg  # never the temporary folder
@@ -281,11 +281,11 @@ def test_cli_refusal_names_the_file_and_writes_nothing(tmp_path, monkeypatch):
 def test_settings_errors_say_which_setting(tmp_path):
     kw = _user_files(tmp_path)
     with pytest.raises(CityDataError, match="invalid city settings: slug"):
-        _add(tmp_path, tmp_path / "c", slug="../up", **kw)
+        _add(tmp_path / "c", slug="../up", **kw)
     with pytest.raises(CityDataError, match="invalid city settings: time zone"):
-        _add(tmp_path, tmp_path / "c", timezone="Mars/Olympus", **kw)
+        _add(tmp_path / "c", timezone="Mars/Olympus", **kw)
     with pytest.raises(CityDataError, match="country 'ZZ' is not known"):
-        _add(tmp_path, tmp_path / "c", holidays_country="ZZ", **kw)
+        _add(tmp_path / "c", holidays_country="ZZ", **kw)
 
 
 # ---------------------------------------------------------------- repaired and reported, not refused
@@ -297,7 +297,7 @@ def test_long_table_is_detected_with_string_ids(tmp_path):
     df = df.rename(columns={"timestamp": "Date_Time"}).assign(Year=2024)
     _csv(tmp_path, df)
     (tmp_path / "sensors.geojson").write_text(json.dumps(tiny_sensors()))
-    res = _add(tmp_path, tmp_path / "c", sensors=tmp_path / "sensors.geojson", series=[tmp_path / "counts.csv"],
+    res = _add(tmp_path / "c", sensors=tmp_path / "sensors.geojson", series=[tmp_path / "counts.csv"],
                sensor_id_column="name")
     assert res.city.series.shape == (72, 3)
     assert res.city.manifest.series.layout == "long" and res.city.manifest.series.value_column == "count"
@@ -320,7 +320,7 @@ def _dst_series(offsets: bool) -> pd.DataFrame:
 def test_repeated_autumn_hour_is_merged_and_reported(tmp_path, offsets):
     kw = _user_files(tmp_path)
     _csv(tmp_path, _dst_series(offsets))
-    res = _add(tmp_path, tmp_path / "c", **kw)
+    res = _add(tmp_path / "c", **kw)
     s = res.city.series
     assert s.index.is_unique and len(s) == 10  # 11 readings, the repeated 02:00 merged into one step
     two = s.loc[pd.Timestamp("2024-10-27 02:00"), "a"]
@@ -334,6 +334,6 @@ def test_skipped_spring_hour_is_reported(tmp_path):
     t = t[t != pd.Timestamp("2024-03-31 02:00")]  # that hour does not exist in Paris
     df = pd.DataFrame({"timestamp": t.strftime("%Y-%m-%d %H:%M"), "a": 1.0, "b": 2.0, "c": 3.0})
     _csv(tmp_path, df)
-    res = _add(tmp_path, tmp_path / "c", **kw)
+    res = _add(tmp_path / "c", **kw)
     assert np.isnan(res.city.series.loc[pd.Timestamp("2024-03-31 02:00"), "a"])
     assert any("clocks went forward" in n and "2024-03-31 02:00" in n for n in res.notes)

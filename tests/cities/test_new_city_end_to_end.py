@@ -50,7 +50,7 @@ def added(cities):
 
 
 @pytest.fixture(scope="module")
-def trained(added):
+def trained(added):  # noqa: ARG001 (trains the city the fixture added)
     out = runner.invoke(app, ["city", "train", SLUG, "--minutes", "2", "--generator-steps", "60",
                               "--imputer-steps", "60"])
     assert out.exit_code == 0, out.output
@@ -68,7 +68,8 @@ def test_add_detects_the_long_table_and_says_what_is_next(added):
     assert f"next: explorer city train {SLUG}" in added and "min on 2 cores" in added
 
 
-def test_before_training_pages_say_so_with_the_command(added):
+@pytest.mark.usefixtures("added")
+def test_before_training_pages_say_so_with_the_command():
     at = _page("scenario.py")
     assert not at.exception
     shown = " ".join(i.value for i in at.info) + " ".join(c.value for c in at.code)
@@ -100,7 +101,8 @@ def test_train_writes_checked_checkpoints(trained, cities):
         assert meta["command"] == f"explorer city train {SLUG}"
 
 
-def test_what_if_generates_an_event_for_the_new_city(trained):
+@pytest.mark.usefixtures("trained")
+def test_what_if_generates_an_event_for_the_new_city():
     at = _page("scenario.py")
     assert not at.exception
     assert at.title[0].value == "What if… River Town"

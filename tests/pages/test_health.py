@@ -88,7 +88,7 @@ def test_health_page_switches_sensor():
     assert "767541" in spec["layout"]["title"]["text"]
 
 
-def test_missing_charts_fit_their_rows_and_titles(monkeypatch):
+def test_missing_charts_fit_their_rows_and_titles():
     """The heatmap has one category row per sensor (Melbourne, 39) or per zone (Los Angeles, 207 sensors in 36
     neighbourhoods and the rest), its plot as tall as its rows need; titles are wrapped to fit a half-page
     chart; a zone's row is the mean of its sensors' rows."""

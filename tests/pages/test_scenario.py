@@ -108,7 +108,8 @@ def test_no_event_legend_says_no_change():
     assert m.data["legends"]["baseline"]["no_change"] is None  # values still span a real range
 
 
-def test_shared_link_reproduces_numbers(la_page):
+@pytest.mark.usefixtures("la_page")
+def test_shared_link_reproduces_numbers():
     sc = Scenario.model_validate({"city": "los-angeles", "day": {"day_of_week": 4}, "start_hour": 15,
                                   "horizon_hours": 6, "events": [{"place": {"sensor_id": "767541"},
                                                                   "magnitude": 40, "unit": "percent_slower",

@@ -17,7 +17,7 @@ def test_warm_fills_the_caches_the_pages_read(monkeypatch):
     took = warm("los-angeles")
     assert list(took) == ["city", "home map", "home chart", "what-if roads and generator"]
 
-    def no_load(slug):
+    def no_load(_slug):
         raise AssertionError("the page should have found the city in the cache")
 
     monkeypatch.setattr(state, "load_city", no_load)

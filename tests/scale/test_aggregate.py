@@ -76,7 +76,7 @@ def test_cell_count_is_bounded_and_resolution_follows_the_extent():
     assert tight.resolution > big.resolution
 
 
-def _result(cells) -> ScenarioResult:
+def _result() -> ScenarioResult:
     rng = np.random.default_rng(1)
     base = rng.poisson(50, (40, 3, 5)).astype(np.float32)
     scen = base + np.array([30, 0, 0, 0, 0], np.float32)
@@ -87,7 +87,7 @@ def _result(cells) -> ScenarioResult:
 
 
 def test_cell_quantiles_are_of_the_cells_samples(cells):
-    res = _result(cells)
+    res = _result()
     cs = CellSummary.of(res, cells, "sum")
     a = cells.of_sensor[0]
     sums = res.baseline[:, :, :3].sum(2)

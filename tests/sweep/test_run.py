@@ -76,7 +76,8 @@ def test_another_grid_seed_changes_the_numbers(serial: pd.DataFrame):
     pd.testing.assert_frame_equal(other[same], serial[same])
 
 
-def test_common_seed_mode_shares_the_noise(serial: pd.DataFrame):
+@pytest.mark.usefixtures("serial")
+def test_common_seed_mode_shares_the_noise():
     common = sweep({**GRID, "seed_mode": "common"}, backend="serial")
     assert (common["seed"] == 5).all()
     # same day, same noise: the baseline at a place does not depend on the event's size

@@ -146,7 +146,8 @@ def test_projector_shows_escaped_themes_qr_and_hides(db_url: str) -> None:
     assert EVIL not in {r.text for r in store.feedback("melbourne")}
 
 
-def test_projector_qr_uses_the_public_address(db_url: str) -> None:
+@pytest.mark.usefixtures("db_url")
+def test_projector_qr_uses_the_public_address() -> None:
     at = _page(PROJ, "los-angeles")
     at.text_input(key="proj_base").input("http://192.168.1.20:8501/whatever").run()
     assert not at.exception

@@ -9,7 +9,7 @@ import pytest
 
 from explorer.voice.when import Calendar, read_when
 
-CAL = Calendar(span=(dt.date(2012, 3, 1), dt.date(2012, 6, 30)), holidays={}, is_holiday=lambda d: False)
+CAL = Calendar(span=(dt.date(2012, 3, 1), dt.date(2012, 6, 30)), holidays={}, is_holiday=lambda _: False)
 TODAY = dt.date(2012, 5, 1)
 
 

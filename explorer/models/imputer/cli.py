@@ -351,7 +351,7 @@ def ablate(
     for name, variant in variants.items():
         for protocol in ("point", "block"):
             r = evaluate(c.series, c.adjacency, protocol, budget=Budget(samples=samples),  # type: ignore[arg-type]
-                         methods=(MODEL,), trained=variant, part="val", log=lambda s: None)[MODEL]
+                         methods=(MODEL,), trained=variant, part="val", log=lambda _: None)[MODEL]
             table[f"{name} / {protocol}"] = _round({**r, "band_scale": float(variant.band_scale)})
             typer.echo(f"{name:>12} {protocol:>5}: {_line(MODEL, r)}", err=True)
     if as_json:
