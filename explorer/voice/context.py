@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from explorer.voice.places import Gazetteer, build
+from explorer.voice.gazetteer import build
+from explorer.voice.places import Gazetteer
 from explorer.voice.when import Calendar
 
 

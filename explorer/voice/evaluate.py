@@ -34,8 +34,9 @@ import numpy as np
 from explorer.geo import great_circle_km
 from explorer.settings import REPO_ROOT
 from explorer.voice.context import city_of
+from explorer.voice.gazetteer import road_table
 from explorer.voice.parser import ParseResult, parse, parse_offline
-from explorer.voice.places import PLACES_FILE, norm, read_places, road_table
+from explorer.voice.places import PLACES_FILE, norm, read_places
 
 EVAL_DIR = REPO_ROOT / "tests" / "voice" / "data"
 SETS = {"main": "{slug}.jsonl", "holdout": "{slug}.holdout.jsonl", "holdout2": "{slug}.holdout2.jsonl",

@@ -32,7 +32,7 @@ from explorer.voice.numbers import digits
 from explorer.voice.places import Gazetteer, norm
 from explorer.voice.result import REASONS, ParseResult, refuse
 from explorer.voice.sizes import is_decrease, read_size
-from explorer.voice.when import DAYS, read_when
+from explorer.voice.when import DAYS, Calendar, When, read_when
 from explorer.voice.where import place_name, resolve_place, what_to_name
 
 # Well-known cities (any city's parser refuses them, except its own name).
@@ -107,6 +107,37 @@ def _other_city(raw: str, g: Gazetteer, covered: str) -> bool:
                for a, full in CITY_ABBREVIATIONS.items())
 
 
+def _unmodelled(plain: str) -> tuple[str, str] | None:
+    """A closure, construction or weather named in the text: its refusal category and the note said when the text
+    also states the effect."""
+    for cat, pat in (("closure", CLOSURE), ("construction", CONSTRUCTION), ("weather", WEATHER)):
+        m = re.search(pat, plain)
+        if m:
+            return cat, {"closure": f"'{m.group(0)}' itself is not modelled (no re-routing): only the stated "
+                                    "effect is.",
+                         "construction": f"'{m.group(0)}' itself is not modelled (the model knows only "
+                                         "today's roads): only the stated effect is.",
+                         "weather": f"'{m.group(0)}' itself is not modelled (no weather input): only the "
+                                    "stated effect is."}[cat]
+    return None
+
+
+def _when(t: str, today: dt.date, cal: Calendar, counts: bool) -> When:
+    """Day, hour and duration of the text, with the defaults filled in and said in its notes (today's weekday;
+    12:00 for 2 hours where people are counted, 17:00 for 3 hours on roads)."""
+    w = read_when(t, today, cal)
+    if w.date is None and w.day_of_week is None:
+        w.day_of_week = today.weekday()
+        w.notes.append(f"No day given: used today's weekday ({DAYS[w.day_of_week].title()}).")
+    if w.hour is None:
+        w.hour = 17 if not counts else 12
+        w.notes.append(f"No time given: assumed {w.hour}:00.")
+    if w.duration is None:
+        w.notes.append(f"No duration given: assumed {3 if not counts else 2} hours.")
+        w.duration = 3 if not counts else 2
+    return w
+
+
 def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseResult:
     """Deterministic parse of ``text`` for ``city`` (a City or slug), relative days from ``today``."""
     today = today or dt.date.today()
@@ -130,18 +161,12 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
         return refuse(raw, "decrease")
     size = read_size(t, counts)
     notes = list(size.notes)
-    for cat, pat in (("closure", CLOSURE), ("construction", CONSTRUCTION), ("weather", WEATHER)):
-        m = re.search(pat, plain)
-        if m:
-            if not size.stated or size.problem:
-                return refuse(raw, cat)
-            notes.insert(0, {"closure": f"'{m.group(0)}' itself is not modelled (no re-routing): only the stated "
-                                        "effect is.",
-                             "construction": f"'{m.group(0)}' itself is not modelled (the model knows only "
-                                             "today's roads): only the stated effect is.",
-                             "weather": f"'{m.group(0)}' itself is not modelled (no weather input): only the "
-                                        "stated effect is."}[cat])
-            break
+    unmodelled = _unmodelled(plain)
+    if unmodelled:
+        cat, note = unmodelled
+        if not size.stated or size.problem:
+            return refuse(raw, cat)
+        notes.insert(0, note)
     if size.problem == "unit":
         return refuse(raw, "unit", city=g.name, measure="pedestrians per hour" if counts else "freeway speed",
                        ask="more people (e.g. '5,000 people' or '50 % more')" if counts
@@ -163,17 +188,9 @@ def parse_offline(text: str, city: Any, today: dt.date | None = None) -> ParseRe
         mag = MAX_MAGNITUDE[unit]
     if mag <= 0:
         return refuse(raw, "decrease" if mag < 0 else "invalid", detail="the size must be more than zero")
-    w = read_when(t, today, cal)
+    w = _when(t, today, cal, counts)
     notes += w.notes
-    if w.date is None and w.day_of_week is None:
-        w.day_of_week = today.weekday()
-        notes.append(f"No day given: used today's weekday ({DAYS[w.day_of_week].title()}).")
-    if w.hour is None:
-        w.hour = 17 if not counts else 12
-        notes.append(f"No time given: assumed {w.hour}:00.")
-    if w.duration is None:
-        notes.append(f"No duration given: assumed {3 if not counts else 2} hours.")
-    duration = min(w.duration or (3 if not counts else 2), 24)
+    duration = min(w.duration, 24)
     day: dict[str, Any] = {"date": w.date.isoformat()} if w.date else {"day_of_week": w.day_of_week}
     day["holiday"] = bool(w.holiday)
     try:

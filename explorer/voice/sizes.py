@@ -88,59 +88,69 @@ def _read_size(t: str, counts: bool) -> Size:
     pct = re.search(rf"\b{NUM}\s*(?:%|percent|per cent|pc|pct)(?:\s+(?:of\s+)?(?:the\s+)?(?:its\s+)?"
                     r"(normal|usual|typical|a normal day))?", t)
     if counts:
-        if re.search(r"\b(slow|slower|slowdown|jam|jams|jammed|gridlock\w*|congest\w*|traffic jam|speeds?|delays?|"
-                     r"travel times?|cars|vehicles|trucks|backed up|tailbacks?)\b", t) and not re.search(
-                         rf"\b(foot traffic|pedestrian traffic|{PEOPLE}|crowd\w*|busy|busier)\b", t):
-            s.problem = "unit"
-            return s
-        if pct:
-            v = float(pct.group(1))
-            if pct.group(2):  # '150 % of normal' is 50 % more
-                v -= 100.0
-            s.unit, s.magnitude, s.stated = "percent", v, True
-            return s
-        m = re.search(rf"\b{NUM}\s*(?:x|times)\b(?! (?:a|per) (?:day|week|year))", t)
-        if m and float(m.group(1)) > 1:
-            s.unit, s.magnitude, s.stated = "percent", round((float(m.group(1)) - 1) * 100, 1), True
-            return s
-        for word, k in MULTIPLIERS.items():
-            if re.search(rf"\b{word}\b", t):
-                s.unit, s.magnitude, s.stated = "percent", (k - 1) * 100, True
-                return s
-        m = re.search(r"\b(0\.\d+|half)\s+(?:again|more|busier|extra|bigger|larger|higher|on top|up)\b", t) or \
-            re.search(r"\b(?:up|more|busier|increase\w*|grow\w*|ris\w*|jump\w*|swell\w*|boost\w*) by (0\.\d+|half)"
-                      r"\b", t) or re.search(r"\bhalf as (?:many|busy|much) again\b()", t)
-        if m:
-            frac = 0.5 if m.group(1) in ("half", "") else float(m.group(1))
-            s.unit, s.magnitude, s.stated = "percent", round(frac * 100, 1), True
-            return s
-        m = re.search(rf"\b{NUM}\s+(?:(?!(?:am|pm|on|at|in|to|from|hours?|oclock)\b)[a-z]+\s+){{0,3}}?{PEOPLE}", t) or \
-            re.search(rf"\b{NUM}\s+(?:strong\s+|person\s+|people\s+)?{GATHERING}", t)
-        if m and float(m.group(1)) >= 10:
-            s.unit, s.magnitude, s.stated = "people", float(m.group(1)), True
-            if re.search(r"\b(total|in total|all day|over the day|across the day)\b", t):
-                s.notes.append("Read the number as extra people per hour at the place.")
-            return s
-        m = re.search(
-            rf"\b{GATHERING}s?(?: of| is| expected| expected at| around| about| at)?\s+(?:about |around |some |"
-            rf"roughly |over |nearly |up to )?{NUM}\b(?!\s*(?:am|pm|%|percent|per cent|oclock|:))", t) or \
-            re.search(rf"\b{NUM}\s*(?:an|per|every|each|a)\s*(?:hour|hr)\b", t) or \
-            re.search(rf"\b{NUM}\s+(?:extra|more|additional)\b", t)
-        if m and float(m.group(1)) >= 10 and not re.fullmatch(r"20[0-4]\d", m.group(1)):
-            s.unit, s.magnitude, s.stated = "people", float(m.group(1)), True
-            if re.search(r"\b(total|in total|all day|over the day|across the day)\b", t):
-                s.notes.append("Read the number as extra people per hour at the place.")
-            return s
-        if re.search(r"\b(huge|massive|enormous|packed|record|mobbed|overflowing|rammed|heaving|swamped|slammed|"
-                     r"insane|crazy|chockers|jam packed|chock a block)\b", t):
-            s.unit, s.magnitude = "percent", 100.0
-            s.notes.append("No size given: 'packed' read as 100 % more people than usual.")
-            return s
-        s.unit, s.magnitude = "percent", 50.0
-        s.notes.append("No size given: read as 50 % more people than usual.")
-        return s
-    # traffic speed
+        return _count_size(t, pct, s)
     s.unit = "percent_slower"
+    return _speed_size(t, pct, s)
+
+
+def _count_size(t: str, pct: re.Match[str] | None, s: Size) -> Size:
+    """Counts: percent more (stated as a percent, a multiplier or a fraction) or extra people an hour."""
+    if re.search(r"\b(slow|slower|slowdown|jam|jams|jammed|gridlock\w*|congest\w*|traffic jam|speeds?|delays?|"
+                 r"travel times?|cars|vehicles|trucks|backed up|tailbacks?)\b", t) and not re.search(
+                     rf"\b(foot traffic|pedestrian traffic|{PEOPLE}|crowd\w*|busy|busier)\b", t):
+        s.problem = "unit"
+        return s
+    if pct:
+        v = float(pct.group(1))
+        if pct.group(2):  # '150 % of normal' is 50 % more
+            v -= 100.0
+        s.unit, s.magnitude, s.stated = "percent", v, True
+        return s
+    m = re.search(rf"\b{NUM}\s*(?:x|times)\b(?! (?:a|per) (?:day|week|year))", t)
+    if m and float(m.group(1)) > 1:
+        s.unit, s.magnitude, s.stated = "percent", round((float(m.group(1)) - 1) * 100, 1), True
+        return s
+    for word, k in MULTIPLIERS.items():
+        if re.search(rf"\b{word}\b", t):
+            s.unit, s.magnitude, s.stated = "percent", (k - 1) * 100, True
+            return s
+    m = re.search(r"\b(0\.\d+|half)\s+(?:again|more|busier|extra|bigger|larger|higher|on top|up)\b", t) or \
+        re.search(r"\b(?:up|more|busier|increase\w*|grow\w*|ris\w*|jump\w*|swell\w*|boost\w*) by (0\.\d+|half)"
+                  r"\b", t) or re.search(r"\bhalf as (?:many|busy|much) again\b()", t)
+    if m:
+        frac = 0.5 if m.group(1) in ("half", "") else float(m.group(1))
+        s.unit, s.magnitude, s.stated = "percent", round(frac * 100, 1), True
+        return s
+    m = re.search(rf"\b{NUM}\s+(?:(?!(?:am|pm|on|at|in|to|from|hours?|oclock)\b)[a-z]+\s+){{0,3}}?{PEOPLE}", t) or \
+        re.search(rf"\b{NUM}\s+(?:strong\s+|person\s+|people\s+)?{GATHERING}", t)
+    if m and float(m.group(1)) >= 10:
+        s.unit, s.magnitude, s.stated = "people", float(m.group(1)), True
+        if re.search(r"\b(total|in total|all day|over the day|across the day)\b", t):
+            s.notes.append("Read the number as extra people per hour at the place.")
+        return s
+    m = re.search(
+        rf"\b{GATHERING}s?(?: of| is| expected| expected at| around| about| at)?\s+(?:about |around |some |"
+        rf"roughly |over |nearly |up to )?{NUM}\b(?!\s*(?:am|pm|%|percent|per cent|oclock|:))", t) or \
+        re.search(rf"\b{NUM}\s*(?:an|per|every|each|a)\s*(?:hour|hr)\b", t) or \
+        re.search(rf"\b{NUM}\s+(?:extra|more|additional)\b", t)
+    if m and float(m.group(1)) >= 10 and not re.fullmatch(r"20[0-4]\d", m.group(1)):
+        s.unit, s.magnitude, s.stated = "people", float(m.group(1)), True
+        if re.search(r"\b(total|in total|all day|over the day|across the day)\b", t):
+            s.notes.append("Read the number as extra people per hour at the place.")
+        return s
+    if re.search(r"\b(huge|massive|enormous|packed|record|mobbed|overflowing|rammed|heaving|swamped|slammed|"
+                 r"insane|crazy|chockers|jam packed|chock a block)\b", t):
+        s.unit, s.magnitude = "percent", 100.0
+        s.notes.append("No size given: 'packed' read as 100 % more people than usual.")
+        return s
+    s.unit, s.magnitude = "percent", 50.0
+    s.notes.append("No size given: read as 50 % more people than usual.")
+    return s
+
+
+def _speed_size(t: str, pct: re.Match[str] | None, s: Size) -> Size:
+    """Speeds: percent slower (stated as a percent, a speed drop, a multiplier of travel time or a fraction, else
+    from words such as 'gridlock')."""
     m = re.search(rf"\bfrom {NUM}\s*(?:mph|kmh|km/h)? (?:down )?to {NUM}\s*(?:mph|kmh|km/h)\b", t)
     if m and 0 < float(m.group(2)) < float(m.group(1)):
         s.magnitude, s.stated = _ratio_slower(float(m.group(2)) / float(m.group(1))), True

@@ -58,40 +58,7 @@ def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = N
     others = [h for h in hits if h is not primary]
     anchor = next((h for h in others if h.kind != "road"), None)
     if primary.kind in ("road", "street"):
-        among = (g.road_sensors if primary.kind == "road" else g.street_sensors)[primary.key]
-        if anchor is not None and anchor.kind == "street" and primary.kind == "street":
-            both = [s for s in among if s in g.street_sensors[anchor.key]]
-            if both:  # 'Swanston and Flinders streets': their corner
-                sid = both[0]
-                out.place, out.label = {"sensor_id": sid}, g.show(sid)
-                out.notes.append(f"{primary.label} at {anchor.label}: the counter {g.show(sid)}.")
-                return out
-        if anchor is not None:
-            lat, lon = _point(g, anchor)
-            sid, d = g.nearest_sensor(lat, lon, among)
-            limit = 5.0 if primary.kind == "road" else MAX_SNAP_KM
-            if d > limit:
-                out.refusal = ("no_sensor", {"place": f"{primary.label} near {anchor.label}", "km": d})
-                return out
-            out.place, out.label = {"sensor_id": sid}, f"{primary.label} near {anchor.label}"
-            out.notes.append(f"{primary.label} near {anchor.label}: the sensor {g.show(sid)}, {d:.1f} km away.")
-        elif primary.kind == "road":
-            among = g.road_core.get(primary.key) or among
-            lat = sum(g.point(s)[0] for s in among) / len(among)
-            lon = sum(g.point(s)[1] for s in among) / len(among)
-            sid, _ = g.nearest_sensor(lat, lon, among)
-            out.place, out.label, out.reach = {"sensor_id": sid}, primary.label, 5.0
-            out.notes.append(f"No stretch of {primary.label} named: used its middle sensor ({g.show(sid)}) with a "
-                             "5 km reach; name a neighbourhood or landmark along it to be precise.")
-        else:
-            sid = _street_pick(g, primary.key, among)
-            out.place, out.label = {"sensor_id": sid}, f"{primary.label} ({g.show(sid)})"
-            if len(among) > 1:
-                rest = [g.show(s) for s in among if s != sid]
-                out.notes.append(f"{primary.label} has {len(among)} counters: used {g.show(sid)}; the others are "
-                                 f"{', '.join(rest)} (pick one below).")
-                out.alternatives = [(PlaceKey.sensor(s), g.show(s)) for s in among if s != sid]
-        return out
+        return _along(g, primary, anchor, out)
     if primary.kind == "sensor":
         out.place, out.label = {"sensor_id": primary.key}, g.show(primary.key)
     elif primary.kind == "landmark":
@@ -112,6 +79,51 @@ def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = N
             out.notes.append(f"No sensor inside {primary.label}; the model uses the nearest ({g.show(sid)}, "
                              f"{d:.1f} km).")
         out.place, out.label = {"zone_id": zid}, primary.label
+    _add_rivals(t, g, primary, out)
+    return out
+
+
+def _along(g: Gazetteer, primary: Hit, anchor: Hit | None, out: PlaceOut) -> PlaceOut:
+    """A road or street: the counter at a corner with another street, the sensor nearest a named anchor, else a
+    road's middle sensor (with a wide reach) or the street's own counter (the others offered)."""
+    among = (g.road_sensors if primary.kind == "road" else g.street_sensors)[primary.key]
+    if anchor is not None and anchor.kind == "street" and primary.kind == "street":
+        both = [s for s in among if s in g.street_sensors[anchor.key]]
+        if both:  # 'Swanston and Flinders streets': their corner
+            sid = both[0]
+            out.place, out.label = {"sensor_id": sid}, g.show(sid)
+            out.notes.append(f"{primary.label} at {anchor.label}: the counter {g.show(sid)}.")
+            return out
+    if anchor is not None:
+        lat, lon = _point(g, anchor)
+        sid, d = g.nearest_sensor(lat, lon, among)
+        limit = 5.0 if primary.kind == "road" else MAX_SNAP_KM
+        if d > limit:
+            out.refusal = ("no_sensor", {"place": f"{primary.label} near {anchor.label}", "km": d})
+            return out
+        out.place, out.label = {"sensor_id": sid}, f"{primary.label} near {anchor.label}"
+        out.notes.append(f"{primary.label} near {anchor.label}: the sensor {g.show(sid)}, {d:.1f} km away.")
+    elif primary.kind == "road":
+        among = g.road_core.get(primary.key) or among
+        lat = sum(g.point(s)[0] for s in among) / len(among)
+        lon = sum(g.point(s)[1] for s in among) / len(among)
+        sid, _ = g.nearest_sensor(lat, lon, among)
+        out.place, out.label, out.reach = {"sensor_id": sid}, primary.label, 5.0
+        out.notes.append(f"No stretch of {primary.label} named: used its middle sensor ({g.show(sid)}) with a "
+                         "5 km reach; name a neighbourhood or landmark along it to be precise.")
+    else:
+        sid = _street_pick(g, primary.key, among)
+        out.place, out.label = {"sensor_id": sid}, f"{primary.label} ({g.show(sid)})"
+        if len(among) > 1:
+            rest = [g.show(s) for s in among if s != sid]
+            out.notes.append(f"{primary.label} has {len(among)} counters: used {g.show(sid)}; the others are "
+                             f"{', '.join(rest)} (pick one below).")
+            out.alternatives = [(PlaceKey.sensor(s), g.show(s)) for s in among if s != sid]
+    return out
+
+
+def _add_rivals(t: str, g: Gazetteer, primary: Hit, out: PlaceOut) -> None:
+    """Other places the same words could name, as 'did you mean' alternatives with a note."""
     rivals = g.rivals(t, primary)
     for h in rivals:
         key = PlaceKey.sensor(h.key) if h.kind == "sensor" else PlaceKey.zone(h.key) if h.kind == "zone" else ""
@@ -125,8 +137,6 @@ def resolve_place(t: str, g: Gazetteer, counts: bool, hits: list[Hit] | None = N
     if out.alternatives:
         out.notes.append(f"'{' '.join(t.split()[primary.span[0]:primary.span[1]])}' could also be "
                          f"{', '.join(a[1] for a in out.alternatives)} (pick one below).")
-    return out
-
 
 
 def place_name(g: Gazetteer, place: Any) -> str:
