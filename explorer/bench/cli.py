@@ -40,6 +40,30 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def _run_section(res: dict[str, Any], only: list[str], name: str, fn, log=None) -> None:
+    """Run one section into ``res``, stamped with when and under what load it was measured; a section that cannot
+    run here says why, a failed one says how it failed (the others still run)."""
+    if log:
+        log(f"[bench] {name} ...")
+    t = time.perf_counter()
+    now = machine()
+    stamp = {"time_utc": now["time_utc"], "load_avg_1m": now["load_avg_1m"], "cpu_count": now["cpu_count"]}
+    try:
+        out = fn()
+    except BenchUnavailable as exc:
+        out = {"skipped": str(exc)}
+    except Exception as exc:  # a failed section is reported, the others still run
+        out = {"error": f"{type(exc).__name__}: {exc}"}
+    if isinstance(out, dict) and "interaction" in out and "payload" in out:
+        for key in ("interaction", "payload"):
+            if key in only:
+                res[key] = {**out[key], "measured": stamp}
+    else:
+        res[name] = {**out, "measured": stamp}
+    if log:
+        log(f"[bench] {name} done in {time.perf_counter() - t:.0f} s")
+
+
 def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = None, repeats: int | None = None,
                  sessions: int | None = None, duration: float | None = None, log=None) -> dict[str, Any]:
     """Run the chosen sections in a fixed order; a section that cannot run here says why instead."""
@@ -48,25 +72,7 @@ def run_sections(only: list[str], quick: bool, sizes: tuple[int, ...] | None = N
     res: dict[str, Any] = {"machine": machine(), "quick": quick, "sections": only}
 
     def section(name: str, fn) -> None:
-        if log:
-            log(f"[bench] {name} ...")
-        t = time.perf_counter()
-        now = machine()
-        stamp = {"time_utc": now["time_utc"], "load_avg_1m": now["load_avg_1m"], "cpu_count": now["cpu_count"]}
-        try:
-            out = fn()
-        except BenchUnavailable as exc:
-            out = {"skipped": str(exc)}
-        except Exception as exc:  # a failed section is reported, the others still run
-            out = {"error": f"{type(exc).__name__}: {exc}"}
-        if isinstance(out, dict) and "interaction" in out and "payload" in out:
-            for key in ("interaction", "payload"):
-                if key in only:
-                    res[key] = {**out[key], "measured": stamp}
-        else:
-            res[name] = {**out, "measured": stamp}
-        if log:
-            log(f"[bench] {name} done in {time.perf_counter() - t:.0f} s")
+        _run_section(res, only, name, fn, log)
 
     if "generation" in only:
         gen_sizes = sizes or (generation.QUICK_SIZES if quick else generation.SIZES)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 from pydantic import ValidationError
@@ -101,6 +103,60 @@ def _renamed(exc: CityDataError, names: dict[str, str], tmp: Path) -> CityDataEr
     return CityDataError(fix(exc.problem) or exc.problem, where=fix(exc.where), fix=fix(exc.fix))
 
 
+def _calendar(timezone: str, country: str | None, subdivision: str | None, holidays_file: Path | None
+              ) -> tuple[dict[str, str], list[str]]:
+    """The manifest's calendar (country from the time zone when neither a country nor a file is given) and the
+    note saying so."""
+    notes: list[str] = []
+    if country is None and holidays_file is None:
+        country = country_of_timezone(timezone)
+        if country:
+            notes.append(f"public holidays: {country} (from the time zone)"
+                         + ("" if subdivision else "; national ones only, add --holidays-subdivision for "
+                            "a state's or region's"))
+    return {k: v for k, v in (("country", country), ("subdivision", subdivision)) if v}, notes
+
+
+def _check_settings(probe: dict[str, Any], calendar: dict[str, str], layout: str) -> None:
+    """The city's settings, validated as a manifest before any file is read (one clear error)."""
+    if calendar:
+        probe["calendar"] = calendar
+    if layout not in ("auto", "wide", "long"):
+        raise CityDataError(f"invalid city settings: layout '{layout}'", fix="use auto, wide or long")
+    try:
+        CityManifest.model_validate(probe)
+    except ValidationError as exc:
+        raise _settings_error(exc) from None
+
+
+def _check_files(layer_files: dict[str, Path | None], series: list[Path], extras: dict[str, Path | None],
+                 show: Callable[[Path], str]) -> None:
+    """Every input file, checked where the user put it (kind and size), before anything is written."""
+    for role, path in layer_files.items():
+        if path is not None:
+            _check_file(Path(path), LAYER_SUFFIXES, role, show(path))
+    for path in series:
+        _check_file(Path(path), SERIES_SUFFIXES, "series", show(path))
+    for role, path in extras.items():
+        if path is not None:
+            _check_file(Path(path), EXTRA_FILES[role][1], role, show(path))
+
+
+def _layers(layer_files: dict[str, Path | None], copy_in: Callable[[Path, str], str], sensor_id_column: str,
+            sensor_label_column: str | None, zone_name_column: str | None) -> dict[str, dict[str, str]]:
+    """The manifest's layers, each file copied in under its role's name."""
+    layers: dict[str, dict[str, str]] = {}
+    for role, path in layer_files.items():
+        if path is not None:
+            layers[role] = {"path": copy_in(Path(path), role)}
+    layers["sensors"]["id_column"] = sensor_id_column
+    if sensor_label_column:
+        layers["sensors"]["label_column"] = sensor_label_column
+    if "zones" in layers and zone_name_column:
+        layers["zones"]["label_column"] = zone_name_column
+    return layers
+
+
 def add_city(
     *,
     slug: str,
@@ -141,41 +197,19 @@ def add_city(
     def show(p: Path) -> str:
         return shown.get(Path(p), str(p))
 
-    notes: list[str] = []
-    if holidays_country is None and holidays_file is None:
-        holidays_country = country_of_timezone(timezone)
-        if holidays_country:
-            notes.append(f"public holidays: {holidays_country} (from the time zone)"
-                         + ("" if holidays_subdivision else "; national ones only, add --holidays-subdivision for "
-                            "a state's or region's"))
-    calendar = {k: v for k, v in (("country", holidays_country), ("subdivision", holidays_subdivision)) if v}
+    calendar, notes = _calendar(timezone, holidays_country, holidays_subdivision, holidays_file)
     raw = {"slug": slug, "name": name, "timezone": timezone}
-    probe = {**raw, "series": {"paths": ["x.csv"], "value_name": value_name, "unit": unit, "domain": domain,
-                               "layout": "wide" if layout == "auto" else layout},
-             "layers": {"sensors": {"path": "x.geojson", "id_column": sensor_id_column}}}
-    if calendar:
-        probe["calendar"] = calendar
-    if layout not in ("auto", "wide", "long"):
-        raise CityDataError(f"invalid city settings: layout '{layout}'", fix="use auto, wide or long")
-    try:
-        CityManifest.model_validate(probe)
-    except ValidationError as exc:
-        raise _settings_error(exc) from None
+    _check_settings({**raw, "series": {"paths": ["x.csv"], "value_name": value_name, "unit": unit, "domain": domain,
+                                       "layout": "wide" if layout == "auto" else layout},
+                     "layers": {"sensors": {"path": "x.geojson", "id_column": sensor_id_column}}}, calendar, layout)
     target = cities_dir / slug
     if target.exists():
         raise CityDataError(f"a city '{slug}' already exists", where=str(target), fix="choose another slug")
 
     # Every input file, checked where the user put it, before anything is written.
     layer_files = {"sensors": sensors, "roads": roads, "zones": zones, "buildings": buildings}
-    for role, path in layer_files.items():
-        if path is not None:
-            _check_file(Path(path), LAYER_SUFFIXES, role, show(path))
-    for path in series:
-        _check_file(Path(path), SERIES_SUFFIXES, "series", show(path))
     extras = {"places": places, "presets": presets, "holidays": holidays_file}
-    for role, path in extras.items():
-        if path is not None:
-            _check_file(Path(path), EXTRA_FILES[role][1], role, show(path))
+    _check_files(layer_files, series, extras, show)
     sensor_layer = validate_layer(read_vector(Path(sensors)), "sensors", where=show(sensors),
                                   id_column=sensor_id_column, label_column=sensor_label_column)
     found = sniff_series(Path(series[0]), where=show(series[0]), layout=layout, time_column=time_column,
@@ -195,15 +229,7 @@ def add_city(
             names[str(tmp / name_)] = show(src)
             return name_
 
-        layers: dict[str, dict] = {}
-        for role, path in layer_files.items():
-            if path is not None:
-                layers[role] = {"path": copy_in(Path(path), role)}
-        layers["sensors"]["id_column"] = sensor_id_column
-        if sensor_label_column:
-            layers["sensors"]["label_column"] = sensor_label_column
-        if zones is not None and zone_name_column:
-            layers["zones"]["label_column"] = zone_name_column
+        layers = _layers(layer_files, copy_in, sensor_id_column, sensor_label_column, zone_name_column)
         paths = [copy_in(Path(p), "series") for p in series]
         spec = {"paths": paths, "layout": found.layout, "time_column": found.time_column, "value_name": value_name,
                 "unit": unit, "domain": domain}
@@ -211,10 +237,8 @@ def add_city(
             spec |= {"id_column": found.id_column, "value_column": found.value_column}
         for role, path in extras.items():
             if path is not None:
-                stem, _ = EXTRA_FILES[role][0].split(".")
-                target_name = EXTRA_FILES[role][0]
-                shutil.copyfile(path, tmp / target_name)
-                names[str(tmp / target_name)] = show(path)
+                shutil.copyfile(path, tmp / EXTRA_FILES[role][0])
+                names[str(tmp / EXTRA_FILES[role][0])] = show(path)
         if holidays_file is not None:
             calendar["file"] = EXTRA_FILES["holidays"][0]
         manifest = {**raw, "series": spec, "layers": layers}
