@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from explorer.models.generator.api import GeneratorBundle, generate
-from explorer.models.generator.backtest import BacktestSettings, _profile_window, cases
+from explorer.models.generator.backtest_methods import BacktestSettings, cases, profile_window
 from explorer.models.generator.data import inverse, prepare
 from explorer.models.generator.episodes import episodes
 
@@ -45,7 +45,7 @@ def showcase(bundle: GeneratorBundle, max_hours: int = 6, hours: range = range(8
     res = generate(bundle.view, case.scenario, n_samples=64, seed=0, model=bundle)
     t = np.arange(case.w0, case.w0 + 24)
     y = prep.y.reshape(-1, prep.n)[t]
-    mu, _ = _profile_window(prep, case.w0)
+    mu, _ = profile_window(prep, case.w0)
     real = inverse(y, prep.view.domain) - inverse(mu, prep.view.domain)
     real = np.where(np.isnan(y) | ~prep.has_history[None], np.nan, real)
     ev = case.scenario.events[0]
