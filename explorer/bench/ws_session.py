@@ -186,6 +186,7 @@ class Session:
         return True
 
     async def run(self, stop_at: float, n_actions: int | None, think_s: tuple[float, float]) -> None:
+        """Open the page, then act until ``stop_at`` (or ``n_actions`` changes); every failure is counted."""
         import websockets
 
         try:
@@ -194,16 +195,20 @@ class Session:
                 first = await self._rerun(ws)  # the page's first run
                 self.stats.latencies_s.append(first)
                 self.stats.first_s.append(first)
-                done = 0
-                while time.monotonic() < stop_at and (n_actions is None or done < n_actions):
-                    await asyncio.sleep(self.rng.uniform(*think_s))
-                    if not self._move_slider():
-                        self.stats.error(f"no scenario slider on page {self.page!r}")
-                        return
-                    self.stats.latencies_s.append(await self._rerun(ws))
-                    done += 1
+                await self._act(ws, stop_at, n_actions, think_s)
         except Exception as exc:  # timeout, refused or closed websocket: count it, keep the other sessions going
             self.stats.error(f"{type(exc).__name__}: {exc}")
+
+    async def _act(self, ws: Any, stop_at: float, n_actions: int | None, think_s: tuple[float, float]) -> None:
+        """Move a random scenario slider, wait for the rerun, think, again."""
+        done = 0
+        while time.monotonic() < stop_at and (n_actions is None or done < n_actions):
+            await asyncio.sleep(self.rng.uniform(*think_s))
+            if not self._move_slider():
+                self.stats.error(f"no scenario slider on page {self.page!r}")
+                return
+            self.stats.latencies_s.append(await self._rerun(ws))
+            done += 1
 
 
 class Writer(Session):
@@ -213,38 +218,30 @@ class Writer(Session):
         super().__init__(*args)
         self.tag, self.each = tag, each
 
-    async def run(self, stop_at: float, n_actions: int | None,  # noqa: ARG002 (a writer sends ``each`` entries)
-                  think_s: tuple[float, float]) -> None:
-        import websockets
+    async def _act(self, ws: Any, stop_at: float, n_actions: int | None,  # noqa: ARG002 (``each`` entries)
+                   think_s: tuple[float, float]) -> None:
+        """Type a feedback text and press Send, ``each`` times; check the page thanked for it."""
         from streamlit.proto.Alert_pb2 import Alert
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-        try:
-            async with websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                          open_timeout=self.timeout, ping_interval=None) as ws:
-                first = await self._rerun(ws)  # the page's first run
-                self.stats.latencies_s.append(first)
-                self.stats.first_s.append(first)
-                area = next((w for kind, w in self.widgets.values() if kind == "text_area"), None)
-                send = next((w for kind, w in self.widgets.values() if kind == "button" and w.label == "Send"), None)
-                if area is None or send is None:
-                    self.stats.error(f"no feedback form on page {self.page!r}")
-                    return
-                for k in range(self.each):
-                    if time.monotonic() >= stop_at:
-                        return
-                    await asyncio.sleep(self.rng.uniform(*think_s))
-                    text = f"{self.tag}-{k}: the crossing by the station needs a longer green light"
-                    self.states[area.id] = WidgetState(id=area.id, string_value=text)
-                    self.states[send.id] = WidgetState(id=send.id, trigger_value=True)
-                    self.stats.latencies_s.append(await self._rerun(ws))
-                    self.states.pop(send.id, None)  # a trigger is sent once
-                    if any(f == Alert.SUCCESS and body.startswith("Thank you") for f, body in self.alerts):
-                        self.stats.acked.append(text)
-                    elif not any(f == Alert.ERROR for f, _ in self.alerts):  # an st.error is counted already
-                        self.stats.error(f"feedback neither thanked for nor refused: {text}")
-        except Exception as exc:
-            self.stats.error(f"{type(exc).__name__}: {exc}")
+        area = next((w for kind, w in self.widgets.values() if kind == "text_area"), None)
+        send = next((w for kind, w in self.widgets.values() if kind == "button" and w.label == "Send"), None)
+        if area is None or send is None:
+            self.stats.error(f"no feedback form on page {self.page!r}")
+            return
+        for k in range(self.each):
+            if time.monotonic() >= stop_at:
+                return
+            await asyncio.sleep(self.rng.uniform(*think_s))
+            text = f"{self.tag}-{k}: the crossing by the station needs a longer green light"
+            self.states[area.id] = WidgetState(id=area.id, string_value=text)
+            self.states[send.id] = WidgetState(id=send.id, trigger_value=True)
+            self.stats.latencies_s.append(await self._rerun(ws))
+            self.states.pop(send.id, None)  # a trigger is sent once
+            if any(f == Alert.SUCCESS and body.startswith("Thank you") for f, body in self.alerts):
+                self.stats.acked.append(text)
+            elif not any(f == Alert.ERROR for f, _ in self.alerts):  # an st.error is counted already
+                self.stats.error(f"feedback neither thanked for nor refused: {text}")
 
 
 def widget_state(kind: str, w: Any, held: Any) -> Any:

@@ -193,13 +193,21 @@ def _split(parts: list) -> tuple[list[pd.DataFrame], list[str | pd.DataFrame]]:
     return tables, [p for p in parts if not any(p is t for t in tables)]
 
 
-def evaluation_view(section: str, slug: str, unit: str) -> ResultsView:
-    """The generator on held-out days against its baselines."""
+def _opened(section: str, slug: str) -> tuple[ResultsView, list[pd.DataFrame]]:
+    """A results section as a view with its heading and details, and the tables comparing methods (none: every
+    part is a detail)."""
     parts = markdown_parts(section)
     view = ResultsView(heading=_heading(parts, slug))
     tables, view.details = _split(parts)
     if not tables:
         view.details = parts
+    return view, tables
+
+
+def evaluation_view(section: str, slug: str, unit: str) -> ResultsView:
+    """The generator on held-out days against its baselines."""
+    view, tables = _opened(section, slug)
+    if not tables:
         return view
     main = tables[0]
     crps = _compare(main, r"^crps per sensor-hour", OURS)
@@ -219,11 +227,8 @@ def evaluation_view(section: str, slug: str, unit: str) -> ResultsView:
 
 def backtest_view(section: str, slug: str, unit: str) -> ResultsView:
     """The generator replaying held-out events from their origin, against the baselines and the real outcome."""
-    parts = markdown_parts(section)
-    view = ResultsView(heading=_heading(parts, slug))
-    tables, view.details = _split(parts)
+    view, tables = _opened(section, slug)
     if not tables:
-        view.details = parts
         return view
     main = tables[0]
     reached = _compare(main, r"effect reproduced", OURS, higher_better=True)
