@@ -1,4 +1,5 @@
-"""A corpus of broken city folders: each is refused with one error naming the file, the problem and the fix."""
+"""A corpus of broken city folders and manifests: each is refused with one error naming the file, the problem and
+the fix."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from tests.conftest import tiny_sensors, tiny_series
 
 def _manifest(d: Path, old: str, new: str) -> None:
     p = d / "city.toml"
-    p.write_text(p.read_text().replace(old, new))
+    text = p.read_text()
+    assert old in text, f"the damage must apply: {old!r} is not in city.toml"
+    p.write_text(text.replace(old, new))
 
 
 def _series(d: Path, df: pd.DataFrame) -> None:
@@ -242,3 +245,34 @@ def test_zipped_shapefile_roads(tiny_city_dir):
                                              + '\n[layers.roads]\npath = "roads.zip"\nlabel_column = "name"\n')
     city = load_city(tiny_city_dir)
     assert city.roads is not None and list(city.roads["name"]) == ["Rue A"]
+
+
+# ---------------------------------------------------------------- manifests: unsafe or wrong settings
+MANIFEST_CASES = [
+    ("absolute_layer_path", lambda d: _manifest(d, 'path = "sensors.geojson"', 'path = "/etc/passwd"'),
+     ["/etc/passwd", "inside the city folder"]),
+    ("series_path_escape", lambda d: _manifest(d, 'paths = ["series.csv"]', 'paths = ["../../series.csv"]'),
+     ["inside the city folder"]),
+    ("unknown_key", lambda d: _manifest(d, 'timezone = "Europe/Paris"', 'timezone = "Europe/Paris"\nowner = "x"'),
+     ["owner"]),
+    ("slug_with_script", lambda d: _manifest(d, 'slug = "tiny"', 'slug = "<script>x</script>"'), ["slug"]),
+    ("slug_with_traversal", lambda d: _manifest(d, 'slug = "tiny"', 'slug = "../../etc"'), ["slug"]),
+    ("name_too_long", lambda d: _manifest(d, 'name = "Tiny Town"', f'name = "{"T" * 500}"'), ["name"]),
+    ("timezone_wrong_type", lambda d: _manifest(d, 'timezone = "Europe/Paris"', "timezone = 5"), ["timezone"]),
+    ("no_sensor_layer", lambda d: _manifest(d, "[layers.sensors]", "[layers.roads]"), ["sensors"]),
+    ("unit_oversized", lambda d: _manifest(d, 'unit = "people/hour"', f'unit = "{"u" * 400}"'), ["unit"]),
+]
+
+
+@pytest.mark.parametrize(("breaker", "words"), [c[1:] for c in MANIFEST_CASES], ids=[c[0] for c in MANIFEST_CASES])
+def test_bad_manifest_is_refused(tiny_city_dir: Path, breaker, words: list[str]) -> None:
+    load_city(tiny_city_dir)
+    breaker(tiny_city_dir)
+    with pytest.raises(CityDataError) as info:
+        load_city(tiny_city_dir)
+    msg = info.value.message
+    assert "city.toml" in msg, "the message names the file"
+    for w in words:
+        assert w in msg, msg
+    assert "How to fix:" in msg and len(msg.split("How to fix:", 1)[1].strip()) > 5, msg
+    assert "Traceback" not in msg
