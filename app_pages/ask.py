@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer.render.scenario import headline_cards
 from explorer.share import SharedRun, encode
+from explorer.ui import ask_state
 from explorer.ui.models import cached_generator, cached_result, model_id
 from explorer.ui.scenario_controls import load_into_widgets, place_options
 from explorer.ui.state import city_picker, user_errors
@@ -14,7 +15,6 @@ from explorer.ui.voice import (
     did_you_mean,
     example_buttons,
     llm_configured,
-    load_parsed,
     polished_brief,
     scenario_editor,
 )
@@ -33,14 +33,9 @@ text = st.text_area("Your what-if question", key="ask_text", max_chars=500,
                     placeholder="e.g. " + (examples[0] if examples else "twice the usual crowd at the station"))
 example_buttons(examples)
 if st.button("Read my question", key="ask_parse", type="primary") and text.strip():
-    res = parse(text, city)
-    ss.ask_parsed = res
-    ss.ask_parsed_city = city.slug
-    ss.pop("ask_ran", None)
-    ss.pop("ask_dym", None)
-    load_parsed(res)
+    ask_state.read(ss, city.slug, parse(text, city))
 
-res = ss.get("ask_parsed") if ss.get("ask_parsed_city") == city.slug else None
+res = ask_state.parsed(ss, city.slug)
 if res is None:
     st.stop()
 who = "the offline parser" if res.parser == "offline" else f"the language model ({res.parser[4:]})"
@@ -72,13 +67,13 @@ with user_errors():
 mid = model_id(bundle)
 left, right = st.columns(2)
 if left.button("Run", key="ask_run", type="primary"):
-    ss.ask_ran = scenario.to_json()
+    ask_state.mark_run(ss, scenario)
 if right.button("Open in What if", key="ask_open"):
     load_into_widgets(city, scenario, SEED, N_SAMPLES)
     ss.sc_city = city.slug  # the What-if page keeps these widgets instead of loading its first preset
     st.switch_page("app_pages/scenario.py", query_params=encode(SharedRun(scenario, SEED, N_SAMPLES, mid)))
 
-if ss.get("ask_ran") != scenario.to_json():
+if not ask_state.was_run(ss, scenario):
     st.info("Press **Run** to generate this scenario.")
     st.stop()
 with user_errors():

@@ -26,24 +26,6 @@ EDIT_KEYS = ("ask_dow", "ask_date", "ask_holiday", "ask_hour", "ask_duration", "
 UNIT_LABELS = {"people": "extra people / hour", "percent": "% more than usual", "percent_slower": "% slower"}
 
 
-def load_parsed(res: ParseResult) -> None:
-    """Put a parsed scenario into the editor's widgets (before they are drawn)."""
-    ss = st.session_state
-    sc = res.scenario
-    if sc is None:
-        return
-    ss.ask_dow = sc.day.weekday
-    ss.ask_date = sc.day.date.isoformat() if sc.day.date else ""
-    ss.ask_holiday = bool(sc.day.holiday)
-    ev = sc.events[0]
-    ss.ask_hour = (sc.start_hour + ev.start_offset_hours) % 24
-    ss.ask_duration = ev.duration_hours
-    ss.ask_place = str(PlaceKey.of(ev.place))
-    ss.ask_unit = ev.unit
-    ss.ask_mag = float(ev.magnitude)
-    ss.ask_reach = float(ev.reach_km)
-
-
 def scenario_editor(city: City) -> Scenario:
     """Editable fields of the parsed scenario; returns the (validated) edited scenario."""
     ss = st.session_state
