@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from explorer.models.imputer.data import prepare_training
 from explorer.models.imputer.infer import draw_residuals, to_original, window_outputs
 from explorer.models.imputer.masks import DEFAULT_SEED
 from explorer.models.imputer.model import STImputer, time_features
@@ -59,8 +60,6 @@ def fit_band_scale(model: STImputer, series: pd.DataFrame, n_samples: int = 20, 
     Fitted on the validation part, inputs with both protocols' evaluation values hidden (as in training);
     the fill is ``loc + k * residual``, so its quantiles are ``loc + k * (residual quantiles)``.
     """
-    from explorer.models.imputer.train import prepare_training
-
     prep = prepare_training(series, mask_seed)
     a, b = prep.bounds
     stop = min(b, a + max_steps)

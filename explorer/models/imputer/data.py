@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.models.imputer.masks import DEFAULT_SEED, Protocol, eval_mask
+from explorer.models.imputer.model import time_features
 
 WINDOW = 24
 SPLIT = (0.7, 0.1, 0.2)
@@ -66,3 +67,28 @@ def prepare(series: pd.DataFrame, protocol: Protocol, seed: int = DEFAULT_SEED) 
 def window_starts(start: int, stop: int, window: int = WINDOW) -> np.ndarray:
     """Starts of all windows of ``window`` steps with stride 1 inside [start, stop)."""
     return np.arange(start, max(start, stop - window + 1))
+
+
+@dataclass
+class Prepared:
+    """A city's series with the protocol split and the union of both evaluation masks."""
+
+    values: np.ndarray  # (T, N) float32, NaN = not observed
+    visible: np.ndarray  # (T, N) bool: observed and hidden by neither evaluation mask
+    hidden: np.ndarray  # (T, N) bool: observed and hidden by the point or the block mask
+    slot: np.ndarray  # (T,) int64
+    daytype: np.ndarray  # (T,) int64
+    bounds: tuple[int, int]
+    slots_per_day: int
+
+
+def prepare_training(series: pd.DataFrame, mask_seed: int = DEFAULT_SEED) -> Prepared:
+    """Split and masks for training; time features from the series' regular index."""
+    values = series.to_numpy(dtype=np.float32)
+    observed = ~np.isnan(values)
+    hidden = eval_mask(observed, "point", mask_seed) | eval_mask(observed, "block", mask_seed)
+    step = pd.Timedelta(series.index[1] - series.index[0]).total_seconds()
+    spd = max(1, int(round(86400 / step)))
+    slot, daytype = time_features(series.index, step, spd)
+    return Prepared(values=values, visible=observed & ~hidden, hidden=hidden, slot=slot, daytype=daytype,
+                    bounds=split_bounds(len(values)), slots_per_day=spd)

@@ -82,7 +82,7 @@ def _average_windows(pred: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 def train_visible(series: pd.DataFrame, mask_seed: int) -> np.ndarray:
     """What learned methods may train on: observed values hidden by neither protocol's mask (NaN elsewhere)."""
-    from explorer.models.imputer.train import prepare_training
+    from explorer.models.imputer.data import prepare_training
 
     prep = prepare_training(series, mask_seed)
     return np.where(prep.visible, prep.values, np.nan).astype(np.float32)
@@ -153,8 +153,9 @@ def run_model(series: pd.DataFrame, data: ProtocolData, steps: int, seed: int, m
     estimate and the residual's parameters; ``n_samples`` fills are drawn with sampling seed 0 and scaled by the
     model's validation-fitted ``band_scale``.
     """
+    from explorer.models.imputer.data import prepare_training
     from explorer.models.imputer.infer import sample, to_original, window_outputs
-    from explorer.models.imputer.train import TrainConfig, prepare_training, train
+    from explorer.models.imputer.train import TrainConfig, train
 
     if model is None:
         cfg = TrainConfig(steps=steps, seed=seed, mask_seed=data.seed, device=device,

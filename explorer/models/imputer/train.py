@@ -17,10 +17,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from explorer.models.imputer.data import split_bounds
+from explorer.models.imputer.api import fit_band_scale
+from explorer.models.imputer.data import Prepared, prepare_training
 from explorer.models.imputer.infer import predict
-from explorer.models.imputer.masks import DEFAULT_SEED, eval_mask
-from explorer.models.imputer.model import ImputerConfig, STImputer, time_features
+from explorer.models.imputer.masks import DEFAULT_SEED
+from explorer.models.imputer.model import ImputerConfig, STImputer
 
 
 @dataclass
@@ -37,31 +38,6 @@ class TrainConfig:
     max_minutes: float = 28.0
     threads: int = 2
     device: str = "auto"
-
-
-@dataclass
-class Prepared:
-    """A city's series with the protocol split and the union of both evaluation masks."""
-
-    values: np.ndarray  # (T, N) float32, NaN = not observed
-    visible: np.ndarray  # (T, N) bool: observed and hidden by neither evaluation mask
-    hidden: np.ndarray  # (T, N) bool: observed and hidden by the point or the block mask
-    slot: np.ndarray  # (T,) int64
-    daytype: np.ndarray  # (T,) int64
-    bounds: tuple[int, int]
-    slots_per_day: int
-
-
-def prepare_training(series: pd.DataFrame, mask_seed: int = DEFAULT_SEED) -> Prepared:
-    """Split and masks for training; time features from the series' regular index."""
-    values = series.to_numpy(dtype=np.float32)
-    observed = ~np.isnan(values)
-    hidden = eval_mask(observed, "point", mask_seed) | eval_mask(observed, "block", mask_seed)
-    step = pd.Timedelta(series.index[1] - series.index[0]).total_seconds()
-    spd = max(1, int(round(86400 / step)))
-    slot, daytype = time_features(series.index, step, spd)
-    return Prepared(values=values, visible=observed & ~hidden, hidden=hidden, slot=slot, daytype=daytype,
-                    bounds=split_bounds(len(values)), slots_per_day=spd)
 
 
 def pick_device(name: str) -> torch.device:
@@ -186,8 +162,6 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
     assert best[1] is not None
     model.load_state_dict(best[1])
     model.to("cpu").eval()
-    from explorer.models.imputer.api import fit_band_scale
-
     calibration = fit_band_scale(model, series, mask_seed=cfg.mask_seed)
     model.band_scale.fill_(calibration["band_scale"])
     info = {
@@ -248,7 +222,5 @@ def refit_residual(model: STImputer, series: pd.DataFrame, residual: str, steps:
     for p in fresh.parameters():
         p.requires_grad_(True)
     fresh.eval()
-    from explorer.models.imputer.api import fit_band_scale
-
     fresh.band_scale.fill_(fit_band_scale(fresh, series, mask_seed=mask_seed)["band_scale"])
     return fresh
