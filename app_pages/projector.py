@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.ui.state import city_picker
-from explorer.ui.voice import cached_store, current_whatif, facilitator_ok, place_name, qr_png, say_url
+from explorer.ui.voice import cached_store, facilitator_ok, place_name, qr_png, say_url, vote_candidates
 from explorer.ui.workshop import projector_layout
 from explorer.voice.brief import md_escape
 from explorer.voice.store import StoreError, themes
@@ -13,19 +13,13 @@ REFRESH_S = 3
 city = city_picker()
 projector_layout()  # large type, sidebar folded away (the facilitator's controls are there)
 store = cached_store()
-ss = st.session_state
 
 with st.sidebar.expander("Facilitator", expanded=False):
     base = st.text_input("Public address of this app (for the QR code)", key="proj_base",
                          placeholder="e.g. http://192.168.1.20:8501", help="Default: the address of this page.")
     facilitator = facilitator_ok()
     moderating = facilitator and st.toggle("Show hide buttons", key="proj_moderate")
-    current = current_whatif(city)
-    parsed = ss.get("ask_parsed")
-    candidates = {"What if page": current,
-                  "Last 'Ask the city' question": parsed.scenario if parsed is not None and parsed.ok
-                  and parsed.scenario.city == city.slug else None}
-    candidates = {k: v for k, v in candidates.items() if v is not None}
+    candidates = vote_candidates(city)
     if candidates and facilitator:
         src = st.selectbox("Scenario to put up for votes", list(candidates), key="proj_src")
         title = st.text_input("Title on screen", key="proj_title", max_chars=200)

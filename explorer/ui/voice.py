@@ -73,6 +73,16 @@ def current_whatif(city: City) -> Scenario | None:
         return None
 
 
+def vote_candidates(city: City) -> dict[str, Scenario]:
+    """The scenarios a facilitator may put up for votes: the What-if page's and the last 'Ask the city' question's,
+    each only when this session has one for ``city``."""
+    parsed = st.session_state.get("ask_parsed")
+    candidates = {"What if page": current_whatif(city),
+                  "Last 'Ask the city' question": parsed.scenario if parsed is not None and parsed.ok
+                  and parsed.scenario.city == city.slug else None}
+    return {k: v for k, v in candidates.items() if v is not None}
+
+
 def session_hash() -> str:
     """An anonymous id of this browser session (a random token's hash; nothing personal)."""
     ss = st.session_state
