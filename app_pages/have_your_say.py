@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explorer.scenarios.schema import PlaceKey
 from explorer.ui.scenario_controls import place_options
 from explorer.ui.state import city_picker
 from explorer.ui.voice import cached_store, session_hash
@@ -24,10 +25,10 @@ opts = {"": "Anywhere / not about one place"} | place_options(city)
 
 def _send() -> None:
     place = ss.get("hys_place", "")
-    kind, _, pid = place.partition(":")
+    key = PlaceKey.parse(place) if place else None  # "": not about one place
     try:
-        store.add_feedback(city.slug, ss.get("hys_text", ""), me, sensor_id=pid if kind == "s" else None,
-                           zone_id=pid if kind == "z" else None)
+        store.add_feedback(city.slug, ss.get("hys_text", ""), me, sensor_id=key.sensor_id if key else None,
+                           zone_id=key.zone_id if key else None)
     except StoreError as exc:
         ss.hys_msg = ("error", str(exc))
         return

@@ -126,6 +126,10 @@ class PlaceKey:
         return self.id if self.kind == "s" else None
 
     @property
+    def zone_id(self) -> str | None:
+        return self.id if self.kind == "z" else None
+
+    @property
     def place(self) -> dict[str, str]:
         """The scenario place it names: ``{"sensor_id": ...}`` or ``{"zone_id": ...}``."""
         return {"sensor_id" if self.kind == "s" else "zone_id": self.id}

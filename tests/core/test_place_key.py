@@ -12,6 +12,7 @@ def test_place_key_round_trip_and_refusals():
     assert (key.kind, key.id, key.sensor_id, key.place, key.plain) == ("z", "CBD:North", None,
                                                                        {"zone_id": "CBD:North"}, "zone CBD:North")
     assert PlaceKey.parse("s:4").sensor_id == "4" and PlaceKey.parse("s:4").place == {"sensor_id": "4"}
+    assert (key.zone_id, PlaceKey.parse("s:4").zone_id) == ("CBD:North", None)
     assert str(PlaceKey.of(Place(sensor_id="9"))) == "s:9" and PlaceKey.of(Place(lat=1.0, lon=2.0)) is None
     for bad in ("", "4", "x:4", "s:", ":4"):
         with pytest.raises(ValueError, match="place key"):
