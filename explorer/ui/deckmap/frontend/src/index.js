@@ -443,7 +443,8 @@ class MapView {
       const r = b.radius_m;
       if (h.kind === "scenario" && s.threeD) {
         out.push(new ColumnLayer({
-          id: "sensors-3d", data, // an id of its own: deck.gl reused the column layer's state for the 2D points getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
+          // an id of its own: deck.gl reused the column layer's state for the 2D points
+          id: "sensors-3d", data, getFillColor: colour, getElevation: (_, { index }) => f.heights[index], elevationScale: r * 40,
           radius: r, diskResolution: 12, extruded: true, coverage: 0.9, pickable: false,
           updateTriggers: { getFillColor: trig, getElevation: trig }, transitions,
         }));
