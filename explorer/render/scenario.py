@@ -118,6 +118,11 @@ def series_figure(result: ScenarioResult, summary: Summary, sensor: str | None, 
     return fig
 
 
+def _short(x: float) -> str:
+    """A headline figure: whole numbers from 10 up, one decimal below (a delay of 0.4 is not '0')."""
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
+
+
 def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, str]]:
     """(label, value, help) for the headline metrics, in the domain's own terms; values stay short."""
     h = result.headline
@@ -134,11 +139,11 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
     ]
     if "extra_pedestrian_hours_p10_p50_p90" in h:
         lo, mid, hi = h["extra_pedestrian_hours_p10_p50_p90"]
-        cards.append(("Extra pedestrian-hours", f"{mid:,.0f}", f"P10–P90: {lo:,.0f} to {hi:,.0f}"))
+        cards.append(("Extra pedestrian-hours", _short(mid), f"P10–P90: {_short(lo)} to {_short(hi)}"))
     else:
         lo, mid, hi = h["delay_min_per_mile_sensor_hours_p10_p50_p90"]
-        cards.append(("Extra delay (min/mile·h)", f"{mid:,.0f}",
-                      f"extra minutes per mile summed over sensor-hours; P10–P90: {lo:,.0f} to {hi:,.0f}"))
+        cards.append(("Extra delay (min/mile·h)", _short(mid),
+                      f"extra minutes per mile summed over sensor-hours; P10–P90: {_short(lo)} to {_short(hi)}"))
     return cards
 
 

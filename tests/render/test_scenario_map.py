@@ -53,3 +53,12 @@ def test_series_figure_is_the_plain_plotly_figure(la_result, sensor):
                       legend={"orientation": "h", "y": -0.3})
     got, want = (json.loads(plotly.io.to_json(f.to_dict(), validate=False)) for f in (fig, ref))
     assert got == want
+
+
+def test_headline_figures_keep_a_decimal_below_ten():
+    """A Los Angeles event that slows six sensors by up to 10 mph adds under one minute per mile: the card
+    says 0.4, not 0; large figures stay whole."""
+    from explorer.render.scenario import _short
+
+    assert _short(0.44) == "0.4" and _short(-3.25) == "-3.2" and _short(9.96) == "10.0"
+    assert _short(12.6) == "13" and _short(64581.2) == "64,581"
