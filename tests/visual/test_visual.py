@@ -27,12 +27,6 @@ BASELINES = HERE / "baselines"
 OUT = HERE.parents[1] / "artifacts" / "visual"
 UPDATE = os.environ.get("UPDATE_VISUAL_BASELINES") == "1"
 
-# Text that does not fit on pages whose owners are still changing them: the test expects the problem (and fails
-# once it is gone, so the entry is removed). Keys: (page, size); values: who fixes it.
-KNOWN_OVERFLOWS: dict[tuple[str, str], str] = {
-    ("model_card", "1280"): "the results table is wider than the window; Model card is held by the lead (issue 14)",
-}
-
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
                      .every((c) => c.querySelector('.main-svg'))"""
 
@@ -90,10 +84,6 @@ def test_screen(browser, visual_url, compare_links, case):
                 assert where["share"] >= 0.5, f"What if's map covers {where['share']:.0%} of the screen"
         check_against_baseline(page, case)
         cut = text_overflows(page)
-        known = KNOWN_OVERFLOWS.get((case.page, case.size))
-        if known:
-            assert cut, f"{case.name}: the known text overflow is gone: remove it from KNOWN_OVERFLOWS"
-            pytest.xfail(f"text does not fit ({known}): {cut[:3]}")
         assert not cut, f"{case.name}: text does not fit: {cut[:5]}"
     finally:
         ctx.close()
