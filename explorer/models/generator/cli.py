@@ -6,16 +6,33 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
 app = typer.Typer(help="Train, evaluate and run the conditional GAN scenario generator.", no_args_is_help=True)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
+
+
+def _on_model(city: str, checkpoint: Path | None, run: Any) -> dict[str, Any]:
+    """``run(bundle)`` on the city's generator (or ``checkpoint``); a user's mistake ends with a clear message."""
+    from explorer.errors import ExplorerError
+    from explorer.models.generator.api import load_generator
+
+    try:
+        return run(load_generator(city, checkpoint))
+    except ExplorerError as exc:
+        _fail(exc)
+
+
+def _write_and_show(report: dict[str, Any], markdown: Path | None, as_json: bool, write: Any, to_md: Any) -> None:
+    if markdown is not None:
+        write(report, markdown)
+    typer.echo(json.dumps(report, indent=2, sort_keys=True) if as_json else to_md(report))
 
 
 def _threads(n: int | None) -> None:
@@ -91,8 +108,6 @@ def evaluate_cmd(
     from_json: Path | None = typer.Option(None, "--from-json", help="re-render a saved --json report, no run"),
 ) -> None:
     """Metrics of the GAN and both baselines on held-out days."""
-    from explorer.errors import ExplorerError
-    from explorer.models.generator.api import load_generator
     from explorer.models.generator.evaluate import EvalSettings, evaluate, write_markdown
     from explorer.models.generator.evaluate import markdown as to_md
 
@@ -108,17 +123,8 @@ def evaluate_cmd(
         if report.get("city") != city:
             _fail(ValueError(f"{from_json} is a report for {report.get('city')!r}, not {city!r}"))
     else:
-        try:
-            model = load_generator(city, checkpoint)
-            report = evaluate(model.view, quick=quick, settings=s, model=model)
-        except ExplorerError as exc:
-            _fail(exc)
-    if markdown is not None:
-        write_markdown(report, markdown)
-    if as_json:
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
-    else:
-        typer.echo(to_md(report))
+        report = _on_model(city, checkpoint, lambda m: evaluate(m.view, quick=quick, settings=s, model=m))
+    _write_and_show(report, markdown, as_json, write_markdown, to_md)
 
 
 @app.command()
@@ -135,8 +141,6 @@ def backtest(
     """Replay the surges of the held-out days from their origin alone and score what every method generates
     at every other sensor and hour against what really happened (no event, painted request, historical
     analogue, this model)."""
-    from explorer.errors import ExplorerError
-    from explorer.models.generator.api import load_generator
     from explorer.models.generator.backtest import BacktestSettings, write_markdown
     from explorer.models.generator.backtest import backtest as run_backtest
     from explorer.models.generator.backtest import markdown as to_md
@@ -147,14 +151,8 @@ def backtest(
         s.max_events = max_events
     if samples is not None:
         s.n_samples = samples
-    try:
-        model = load_generator(city, checkpoint)
-        report = run_backtest(model.view, settings=s, quick=quick, model=model)
-    except ExplorerError as exc:
-        _fail(exc)
-    if markdown is not None:
-        write_markdown(report, markdown)
-    typer.echo(json.dumps(report, indent=2, sort_keys=True) if as_json else to_md(report))
+    report = _on_model(city, checkpoint, lambda m: run_backtest(m.view, settings=s, quick=quick, model=m))
+    _write_and_show(report, markdown, as_json, write_markdown, to_md)
 
 
 def write_result(result: Any, city: Any, out: Path) -> Path:
