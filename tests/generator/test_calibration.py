@@ -119,3 +119,12 @@ def test_the_committed_spread_calibration_recomputes_from_its_weights():
     assert alpha == pytest.approx(m["alpha"]) and bundle.alpha == pytest.approx(m["alpha"])
     assert raw == pytest.approx(m["val_coverage_raw"], abs=2e-4)
     assert cal == pytest.approx(m["val_coverage_calibrated"], abs=2e-4)
+
+
+@pytest.mark.badinput
+@pytest.mark.parametrize("text", ["", "not json", "[1, 2]"])
+def test_cli_eval_from_a_file_that_is_not_a_report_is_refused(tmp_path, text):
+    bad = tmp_path / "report.json"
+    bad.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(app, ["eval", "--city", "melbourne", "--from-json", str(bad)])
+    assert r.exit_code == 2 and "is not a saved --json report" in r.output and "Traceback" not in r.output

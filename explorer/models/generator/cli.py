@@ -119,7 +119,12 @@ def evaluate_cmd(
         s.disc_steps = s.pred_steps = steps
     s.device = device
     if from_json is not None:
-        report = json.loads(from_json.read_text(encoding="utf-8"))
+        try:
+            report = json.loads(from_json.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            _fail(ValueError(f"{from_json} is not a saved --json report ({exc}); write one with --json"))
+        if not isinstance(report, dict):
+            _fail(ValueError(f"{from_json} is not a saved --json report; write one with --json"))
         if report.get("city") != city:
             _fail(ValueError(f"{from_json} is a report for {report.get('city')!r}, not {city!r}"))
     else:
