@@ -79,3 +79,38 @@ def test_refuses_config_that_does_not_fit(dry_checkpoint: Path, melbourne, tmp_p
     base.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_imputer(melbourne, base)
+
+
+def test_refit_residual_keeps_the_point_path_and_round_trips(dry_checkpoint: Path, melbourne, tmp_path: Path) -> None:
+    """A heavy-tailed residual refitted (warm) on a graph-ar checkpoint: every point-path weight and so every
+    point prediction is unchanged, the residual moved, and the new checkpoint loads and samples identically."""
+    from explorer.models.imputer.infer import sample
+    from explorer.models.imputer.store import save_imputer
+    from explorer.models.imputer.train import refit_residual
+
+    model, meta = load_imputer(melbourne, dry_checkpoint)
+    series = melbourne.series.iloc[:DRY_STEPS, :DRY_SENSORS]
+    gsm = refit_residual(model, series, "graph-ar-gsm", steps=4, warm=True, calibrate=False)
+    assert gsm.cfg.residual == "graph-ar-gsm" and model.cfg.residual == "graph-ar"
+    before, after = model.state_dict(), gsm.state_dict()
+    for name, tensor in before.items():
+        if name.startswith("res_"):
+            continue
+        assert torch.equal(tensor, after[name]) or name == "band_scale", name
+    assert not torch.equal(before["res_logits"], after["res_logits"])  # warm start, then trained
+    assert not torch.allclose(after["res_mix_logits"], -0.5 * torch.linspace(-2.0, 3.0, 6) ** 2)
+    x = series.to_numpy(np.float32)
+    slot, daytype = time_features(series.index, 3600, 24)
+    np.testing.assert_array_equal(predict(model, x, slot, daytype, 0, 96, 4), predict(gsm, x, slot, daytype, 0, 96, 4))
+    path = save_imputer(gsm, melbourne, {"command": meta["command"], "config": {}}, tmp_path / "gsm")
+    again, saved = load_imputer(melbourne, path.with_suffix(""))
+    assert saved["config"]["model"]["residual"] == "graph-ar-gsm"
+    draws = sample(gsm, x, slot, daytype, 5, 0, 0, 96)
+    np.testing.assert_array_equal(draws, sample(again, x, slot, daytype, 5, 0, 0, 96))
+    with pytest.raises(ValueError, match="unknown residual structure"):
+        refit_residual(model, series, "gsm", steps=1)
+
+
+def test_refit_residual_cli_refuses_an_unknown_structure() -> None:
+    result = CliRunner().invoke(app, ["refit-residual", "--city", "melbourne", "--residual", "heavy"])
+    assert result.exit_code != 0 and "--residual must be one of" in result.output

@@ -86,3 +86,112 @@ def test_sampled_residuals_follow_the_model_covariance() -> None:
     assert lag == pytest.approx(a, abs=0.03)
     again = draw_residuals(model, out, filled, 400, seed=0)
     np.testing.assert_array_equal(r, again)
+
+
+def test_gsm_likelihood_is_the_exact_scale_mixture() -> None:
+    """graph-ar-gsm: per scored step, log sum_k pi_k N(d; 0, psi^2 I + g_k^2 C W W^T C), checked against
+    torch's MultivariateNormal; -window sums each window's steps inside the log-sum-exp."""
+    b, t, n = 3, 5, 6
+    out = _params(b, t, n)
+    g = torch.Generator().manual_seed(2)
+    target = torch.rand(b, t, n, generator=g) < 0.5
+    target[0, 2] = False
+    r = torch.randn(b, t, n, generator=g) * 2 * target
+    steps = torch.tensor([1, 2, 4])
+    for residual in ("graph-ar-gsm", "graph-ar-gsm-window"):
+        model = _model(n, residual)
+        with torch.no_grad():
+            model.res_mix_logits.normal_()
+        got = float(model.residual_nll(out, r, target, steps).detach())
+        logp, scales = (v.detach() for v in model.mix())
+        assert float((logp.exp() * scales**2).sum()) == pytest.approx(1.0, rel=1e-6)
+        w = model.spread().detach()
+        total, count = 0.0, 0
+        for i in range(b):
+            ll = logp.clone()
+            for step in steps.tolist():
+                idx = torch.nonzero(target[i, step]).flatten()
+                if not len(idx):
+                    continue
+                mu = out["a"][i, step] * r[i, step - 1]
+                cc = torch.outer(out["c"][i, step], out["c"][i, step]) * (w @ w.T)
+                per = torch.stack([torch.distributions.MultivariateNormal(
+                    mu[idx], (torch.diag(out["psi"][i, step] ** 2) + gk**2 * cc)[idx][:, idx]).log_prob(r[i, step, idx])
+                    for gk in scales])
+                if residual == "graph-ar-gsm":
+                    total -= float(torch.logsumexp(logp + per, 0))
+                else:
+                    ll = ll + per
+                count += len(idx)
+            if residual == "graph-ar-gsm-window":
+                total -= float(torch.logsumexp(ll, 0))
+        assert got == pytest.approx(total / count, rel=1e-5), residual
+
+
+def test_gsm_with_one_scale_is_the_gaussian_graph_ar() -> None:
+    """A mixture of one scale point (or all weight on one point) is exactly the Gaussian graph-ar likelihood."""
+    b, t, n = 2, 6, 6
+    out = _params(b, t, n)
+    g = torch.Generator().manual_seed(3)
+    target = torch.rand(b, t, n, generator=g) < 0.6
+    r = torch.randn(b, t, n, generator=g) * target
+    steps = torch.tensor([1, 3, 5])
+    base = _model(n, "graph-ar")
+    want = float(base.residual_nll(out, r, target, steps).detach())
+    for residual in ("graph-ar-gsm", "graph-ar-gsm-window"):
+        one = STImputer(ImputerConfig(n_nodes=n, slots_per_day=24, hidden=8, n_neighbours=3, residual=residual,
+                                      gsm_scales=1))
+        one.load_state_dict(base.state_dict(), strict=False)
+        assert float(one.residual_nll(out, r, target, steps).detach()) == pytest.approx(want, rel=1e-6)
+        peaked = STImputer(ImputerConfig(n_nodes=n, slots_per_day=24, hidden=8, n_neighbours=3, residual=residual))
+        peaked.load_state_dict(base.state_dict(), strict=False)
+        with torch.no_grad():
+            peaked.res_mix_logits.copy_(torch.tensor([-60.0, -60.0, 0.0, -60.0, -60.0, -60.0]))
+        assert float(peaked.residual_nll(out, r, target, steps).detach()) == pytest.approx(want, rel=1e-5)
+
+
+def _gsm_draws(residual: str, t: int = 240, samples: int = 300) -> tuple[STImputer, np.ndarray]:
+    """Residuals of a model with constant parameters, no own noise and no AR term: the shared term alone."""
+    n = 6
+    model = _model(n, residual)
+    with torch.no_grad():
+        model.res_mix_logits.copy_(torch.tensor([1.0, 1.0, 0.5, 0.0, -1.0, -2.0]))
+    out = {"loc": np.zeros((t, n), np.float32), "psi": np.full((t, n), 1e-6, np.float32),
+           "c": np.full((t, n), 0.5, np.float32), "a": np.zeros((t, n), np.float32)}
+    return model, draw_residuals(model, out, np.ones((t, n), bool), samples, seed=0)
+
+
+def test_gsm_samples_recover_the_mixture_kurtosis_and_covariance() -> None:
+    """Shared term only: covariance c^2 W W^T (sum pi g^2 = 1), kurtosis 3 sum pi g^4 of every sensor, and the
+    pooled neighbour correlation that of W W^T."""
+    model, r = _gsm_draws("graph-ar-gsm")
+    n = r.shape[2]
+    flat = r.reshape(-1, n)
+    w = model.spread().detach().numpy()
+    np.testing.assert_allclose(np.cov(flat.T), 0.25 * w @ w.T, atol=0.02)
+    logp, g = (v.detach().numpy() for v in model.mix())
+    want = 3 * float((np.exp(logp) * g**4).sum())
+    assert want > 5  # heavy-tailed: a Gaussian has 3
+    kurt = (flat**4).mean(0) / (flat**2).mean(0) ** 2
+    np.testing.assert_allclose(kurt, want, rtol=0.15)
+    s = w @ w.T
+    nb_corr = s[0, 1] / np.sqrt(s[0, 0] * s[1, 1])
+    assert np.corrcoef(flat[:, 0], flat[:, 1])[0, 1] == pytest.approx(nb_corr, abs=0.03)
+
+
+def test_gsm_scale_is_shared_by_sensors_and_held_per_window() -> None:
+    """Per step: squared sizes co-move across sensors but not along time; -window: they also co-move along time
+    inside a block of ``window`` steps and not across blocks."""
+    _, step = _gsm_draws("graph-ar-gsm")
+    model, win = _gsm_draws("graph-ar-gsm-window")
+    w = model.cfg.window
+
+    def size_corr(r: np.ndarray, t0: int, t1: int) -> float:
+        e = (r**2).sum(2)  # (S, T): the step's total squared size
+        return float(np.corrcoef(e[:, t0:t1 - 1].ravel(), e[:, t0 + 1:t1].ravel())[0, 1])
+
+    assert abs(size_corr(step, 0, 240)) < 0.05
+    inside = np.mean([size_corr(win, k * w, (k + 1) * w) for k in range(240 // w)])
+    assert inside > 0.3
+    across = np.corrcoef((win[:, w - 1] ** 2).sum(1), (win[:, w] ** 2).sum(1))[0, 1]
+    assert abs(across) < 0.15

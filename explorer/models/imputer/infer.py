@@ -79,7 +79,9 @@ def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndar
                    chunk: int = 256) -> np.ndarray:
     """Sampled residuals (S, T, N) in normalised units from ``window_outputs``; 0 where not ``filled``.
 
-    Runs r_t = a_t * r_{t-1} [filled at t-1] + psi_t * eta_t + c_t * (W xi_t) over the whole range.
+    Runs r_t = a_t * r_{t-1} [filled at t-1] + psi_t * eta_t + s * c_t * (W xi_t) over the whole range; s = 1,
+    or for a ``graph-ar-gsm*`` model a scale drawn from its mixture per sample and step (``-gsm``) or per sample
+    and block of ``window`` steps from the range's start (``-gsm-window``), shared by all sensors.
     """
     gen = torch.Generator().manual_seed(seed)
     t_len, n = out["loc"].shape
@@ -89,16 +91,28 @@ def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndar
     res = torch.zeros(n_samples, t_len, n)
     r = torch.zeros(n_samples, n)
     graph = bool((c != 0).any())
+    scale = _mixture_scales(model, n_samples, t_len, gen) if graph and model.mixture else None
     for c0 in range(0, t_len, chunk):
         c1 = min(t_len, c0 + chunk)
         innov = torch.randn(n_samples, c1 - c0, n, generator=gen) * psi[c0:c1]
         if graph:
-            innov += (torch.randn(n_samples, c1 - c0, n, generator=gen) @ w_t) * c[c0:c1]
+            shared = (torch.randn(n_samples, c1 - c0, n, generator=gen) @ w_t) * c[c0:c1]
+            innov += shared if scale is None else shared * scale[:, c0:c1, None]
         for t in range(c0, c1):
             r = a[t] * r + innov[:, t - c0]
             r = r * fill[t]  # a measured value has no residual: the next step starts afresh from it
             res[:, t] = r
     return res.numpy()
+
+
+@torch.no_grad()
+def _mixture_scales(model: STImputer, n_samples: int, t_len: int, gen: torch.Generator) -> torch.Tensor:
+    """The shared term's latent scale (S, T) for each sample and step, drawn from the model's mixture."""
+    logp, g = (v.detach().cpu().float() for v in model.mix())
+    span = model.cfg.window if model.cfg.residual == "graph-ar-gsm-window" else 1
+    blocks = -(-t_len // span)
+    k = torch.multinomial(logp.exp(), n_samples * blocks, replacement=True, generator=gen)
+    return g[k].view(n_samples, blocks).repeat_interleave(span, 1)[:, :t_len]
 
 
 def sample(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, n_samples: int, seed: int,

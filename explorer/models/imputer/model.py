@@ -19,6 +19,17 @@ from ``u`` by a small head, and ``W`` (N x N, each row a softmax over the sensor
 shared innovations over neighbours. The head and ``W`` are trained by the exact Gaussian likelihood of the
 held-out residuals, ``loc`` detached, so the sampling model never pulls the point estimate away from the median.
 ``residual="ar"`` drops the graph term and ``"independent"`` also the AR term (per-cell noise: the ablations).
+
+Heavy-tailed shared term (``residual="graph-ar-gsm"``, ``"graph-ar-gsm-window"``): a Gaussian scale mixture,
+
+    r_t = a_t * r_{t-1} + psi_t * eta_t + s * c_t * (W xi_t),    s = g_k with probability pi_k,
+
+where one latent scale ``s`` multiplies the shared innovation of every sensor at a step (``-gsm``) or at every
+step of a window (``-gsm-window``; sampling draws it per block of ``window`` steps), so large shared deviations
+happen together. The scale points ``g`` are fixed (``2 ** linspace(-2, 3, gsm_scales)``) and rescaled so that
+``sum_k pi_k g_k^2 = 1`` (``c`` keeps its meaning as the RMS scale of the shared term, ``pi`` shapes only its
+tails); the weights ``pi`` are learned. The likelihood stays exact: a log-sum-exp over the K scale points of the
+exact Gaussian likelihoods, one Cholesky per point and scored step.
 """
 
 from __future__ import annotations
@@ -32,7 +43,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-RESIDUALS = ("graph-ar", "ar", "independent")
+RESIDUALS = ("graph-ar", "ar", "independent", "graph-ar-gsm", "graph-ar-gsm-window")
+GRAPH = ("graph-ar", "graph-ar-gsm", "graph-ar-gsm-window")  # structures with the shared graph term
 
 
 @dataclass
@@ -48,7 +60,8 @@ class ImputerConfig:
     dilations: tuple[int, ...] = (1, 2)
     embed: int = 8
     dropout: float = 0.0
-    residual: str = "graph-ar"  # structure of the sampled residual: graph-ar, ar or independent
+    residual: str = "graph-ar"  # structure of the sampled residual: one of RESIDUALS
+    gsm_scales: int = 6  # scale points of the shared term's mixture (graph-ar-gsm*)
     res_hidden: int = 16
     nll_steps: int = 6  # time steps per window whose residual likelihood is scored in a training step
     extra: dict[str, Any] = field(default_factory=dict)
@@ -143,6 +156,21 @@ class STImputer(nn.Module):
         # the residual's sampling model: per-cell (psi, c, a) and the graph spreading W
         self.res_head = nn.Sequential(nn.Linear(hd + 4, cfg.res_hidden), nn.ReLU(), nn.Linear(cfg.res_hidden, 3))
         self.res_logits = nn.Parameter(torch.zeros(n, k + 1))  # over [self, K neighbours]
+        if self.mixture:  # weights of the shared term's scale points, first peaked at scale 1
+            g = torch.linspace(-2.0, 3.0, cfg.gsm_scales) if cfg.gsm_scales > 1 else torch.zeros(1)
+            self.register_buffer("res_mix_points", 2.0**g)
+            self.res_mix_logits = nn.Parameter(-0.5 * g**2)
+
+    @property
+    def mixture(self) -> bool:
+        """Whether the shared term is a Gaussian scale mixture (``graph-ar-gsm*``)."""
+        return self.cfg.residual.startswith("graph-ar-gsm")
+
+    def mix(self) -> tuple[Tensor, Tensor]:
+        """The shared term's scale mixture: (log pi (K,), scales g (K,) with sum pi g^2 = 1)."""
+        logp = torch.log_softmax(self.res_mix_logits, 0)
+        g = self.res_mix_points
+        return logp, g / (logp.exp() * g**2).sum().sqrt()
 
     # ---- data-derived buffers -------------------------------------------------------------------------
     @torch.no_grad()
@@ -208,7 +236,7 @@ class STImputer(nn.Module):
         o = self.res_head(torch.cat([u.detach(), gap], -1))
         psi = F.softplus(o[..., 0] - 1.0) + 1e-2
         zero = torch.zeros_like(psi)
-        c = F.softplus(o[..., 1] - 1.0) if self.cfg.residual == "graph-ar" else zero
+        c = F.softplus(o[..., 1] - 1.0) if self.cfg.residual in GRAPH else zero
         a = torch.tanh(o[..., 2]) if self.cfg.residual != "independent" else zero
         return {"loc": loc, "psi": psi, "c": c, "a": a}
 
@@ -220,13 +248,15 @@ class STImputer(nn.Module):
         return w.scatter_add(1, cols, torch.softmax(self.res_logits, dim=1))
 
     def residual_nll(self, out: dict[str, Tensor], r: Tensor, target: Tensor, steps: Tensor) -> Tensor:
-        """Exact Gaussian negative log-likelihood (nats per scored cell) of held-out residuals at chosen steps.
+        """Exact negative log-likelihood (nats per scored cell) of held-out residuals at chosen steps.
 
         ``r`` (B, T, N) residuals y - loc (loc detached), 0 outside ``target`` (B, T, N) bool, the cells whose
         residual is known and scored; ``steps`` (S,) time indices >= 1 to score. The AR term reads r_{t-1}, which
-        is 0 where the previous value was measured (as in sampling) or not known.
+        is 0 where the previous value was measured (as in sampling) or not known. Gaussian for ``graph-ar``,
+        ``ar`` and ``independent``; for ``graph-ar-gsm*`` the log-sum-exp over the scale points of the Gaussian
+        likelihoods of each scored step (``-gsm``) or of all scored steps of a window together (``-window``).
         """
-        n = r.shape[2]
+        b, _, n = r.shape
         prev = r[:, steps - 1]  # (B, S, N)
         sel = {k: v[:, steps] for k, v in out.items()}
         tgt = target[:, steps].reshape(-1, n)  # (B*S, N)
@@ -240,16 +270,28 @@ class STImputer(nn.Module):
         idx = order[:, :width]  # (R, M)
         valid = torch.gather(tgt, 1, idx).float()  # (R, M)
         dg = torch.gather(d, 1, idx) * valid
-        cov = torch.diag_embed(torch.gather(psi, 1, idx) ** 2 * valid + (1 - valid))
-        if self.cfg.residual == "graph-ar":
-            w = self.spread()
-            s = w @ w.T  # (N, N)
-            cg = torch.gather(c, 1, idx) * valid  # (R, M)
-            cov = cov + cg[:, :, None] * cg[:, None, :] * s[idx[:, :, None], idx[:, None, :]]
-        chol = torch.linalg.cholesky(cov)
-        z = torch.linalg.solve_triangular(chol, dg.unsqueeze(-1), upper=False)[..., 0]
-        nll = 0.5 * (z**2).sum() + chol.diagonal(dim1=1, dim2=2).log().sum() + 0.5 * math.log(2 * math.pi) * valid.sum()
-        return nll / valid.sum().clamp(min=1)
+        diag = torch.diag_embed(torch.gather(psi, 1, idx) ** 2 * valid + (1 - valid))
+        if self.cfg.residual not in GRAPH:
+            return -_gauss_loglik(diag, dg, valid).sum() / valid.sum().clamp(min=1)
+        w = self.spread()
+        cg = torch.gather(c, 1, idx) * valid  # (R, M)
+        shared = cg[:, :, None] * cg[:, None, :] * (w @ w.T)[idx[:, :, None], idx[:, None, :]]
+        if not self.mixture:
+            return -_gauss_loglik(diag + shared, dg, valid).sum() / valid.sum().clamp(min=1)
+        logp, g = self.mix()
+        ll = torch.stack([_gauss_loglik(diag + gk**2 * shared, dg, valid) for gk in g], -1)  # (R, K)
+        if self.cfg.residual == "graph-ar-gsm-window":  # one scale for all scored steps of a window
+            ll = ll.view(b, -1, len(g)).sum(1)
+        return -torch.logsumexp(ll + logp, -1).sum() / valid.sum().clamp(min=1)
+
+
+def _gauss_loglik(cov: Tensor, d: Tensor, valid: Tensor) -> Tensor:
+    """Log-density (R,) of each row's innovations ``d`` (R, M) under N(0, cov (R, M, M)); padded cells (identity
+    rows and columns, ``valid`` 0, d 0) add nothing."""
+    chol = torch.linalg.cholesky(cov)
+    z = torch.linalg.solve_triangular(chol, d.unsqueeze(-1), upper=False)[..., 0]
+    logdet = chol.diagonal(dim1=1, dim2=2).log().sum(1)
+    return -(0.5 * (z**2).sum(1) + logdet + 0.5 * math.log(2 * math.pi) * valid.sum(1))
 
 
 def top_correlated(z: np.ndarray, k: int) -> np.ndarray:

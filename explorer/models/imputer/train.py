@@ -180,16 +180,23 @@ def train(series: pd.DataFrame, model_cfg: dict[str, Any] | None = None, cfg: Tr
 
 
 def refit_residual(model: STImputer, series: pd.DataFrame, residual: str, steps: int = 300, batch: int = 16,
-                   lr: float = 3e-3, seed: int = 0, mask_seed: int = DEFAULT_SEED) -> STImputer:
-    """A copy of ``model`` whose residual model (structure ``residual``) is trained afresh on its frozen point
-    path, then calibrated: the side-by-side comparison of residual structures on one point estimate.
+                   lr: float = 3e-3, seed: int = 0, mask_seed: int = DEFAULT_SEED, warm: bool = False,
+                   calibrate: bool = True) -> STImputer:
+    """A copy of ``model`` whose residual model (structure ``residual``) is trained on its frozen point path,
+    then calibrated: the side-by-side comparison of residual structures on one point estimate, and the way to
+    change a committed checkpoint's residual without moving its point estimate.
 
-    Windows, synthetic hiding and the likelihood are those of ``train``; only ``res_*`` parameters move.
+    Windows, synthetic hiding and the likelihood are those of ``train``; only ``res_*`` parameters move. The
+    residual starts afresh, or with ``warm`` from ``model``'s own residual parameters where they fit (the head
+    and the graph spreading; a new mixture starts peaked at scale 1). ``calibrate`` refits ``band_scale``
+    (else it is left at 1).
     """
     torch.manual_seed(seed)
     cfg = ImputerConfig.from_dict({**model.cfg.to_dict(), "residual": residual})
     fresh = STImputer(cfg)
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("res_")}
+    mine = fresh.state_dict()
+    state = {k: v for k, v in model.state_dict().items()
+             if (warm or not k.startswith("res_")) and k in mine and mine[k].shape == v.shape}
     fresh.load_state_dict(state, strict=False)
     fresh.band_scale.fill_(1.0)
     data = prepare_training(series, mask_seed)
@@ -222,5 +229,6 @@ def refit_residual(model: STImputer, series: pd.DataFrame, residual: str, steps:
     for p in fresh.parameters():
         p.requires_grad_(True)
     fresh.eval()
-    fresh.band_scale.fill_(fit_band_scale(fresh, series, mask_seed=mask_seed)["band_scale"])
+    if calibrate:
+        fresh.band_scale.fill_(fit_band_scale(fresh, series, mask_seed=mask_seed)["band_scale"])
     return fresh
