@@ -89,8 +89,8 @@ def test_sampled_residuals_follow_the_model_covariance() -> None:
 
 
 def test_gsm_likelihood_is_the_exact_scale_mixture() -> None:
-    """graph-ar-gsm: per scored step, log sum_k pi_k N(d; 0, psi^2 I + g_k^2 C W W^T C), checked against
-    torch's MultivariateNormal; -window sums each window's steps inside the log-sum-exp."""
+    """graph-ar-gsm: per scored step, log sum_k pi_k N(d; 0, h_k^2 psi^2 I + g_k^2 C W W^T C) (h = 1 but for
+    -joint), checked against torch's MultivariateNormal; -window sums each window's steps inside the log-sum-exp."""
     b, t, n = 3, 5, 6
     out = _params(b, t, n)
     g = torch.Generator().manual_seed(2)
@@ -98,13 +98,17 @@ def test_gsm_likelihood_is_the_exact_scale_mixture() -> None:
     target[0, 2] = False
     r = torch.randn(b, t, n, generator=g) * 2 * target
     steps = torch.tensor([1, 2, 4])
-    for residual in ("graph-ar-gsm", "graph-ar-gsm-window"):
+    for residual in ("graph-ar-gsm", "graph-ar-gsm-window", "graph-ar-gsm-joint"):
         model = _model(n, residual)
         with torch.no_grad():
             model.res_mix_logits.normal_()
+            if residual.endswith("joint"):
+                model.res_mix_own.normal_()
         got = float(model.residual_nll(out, r, target, steps).detach())
-        logp, scales = (v.detach() for v in model.mix())
+        logp, scales, own = (v.detach() for v in model.mix())
         assert float((logp.exp() * scales**2).sum()) == pytest.approx(1.0, rel=1e-6)
+        assert float((logp.exp() * own**2).sum()) == pytest.approx(1.0, rel=1e-6)
+        assert residual.endswith("joint") != torch.allclose(own, torch.ones_like(own))
         w = model.spread().detach()
         total, count = 0.0, 0
         for i in range(b):
@@ -116,9 +120,9 @@ def test_gsm_likelihood_is_the_exact_scale_mixture() -> None:
                 mu = out["a"][i, step] * r[i, step - 1]
                 cc = torch.outer(out["c"][i, step], out["c"][i, step]) * (w @ w.T)
                 per = torch.stack([torch.distributions.MultivariateNormal(
-                    mu[idx], (torch.diag(out["psi"][i, step] ** 2) + gk**2 * cc)[idx][:, idx]).log_prob(r[i, step, idx])
-                    for gk in scales])
-                if residual == "graph-ar-gsm":
+                    mu[idx], (torch.diag(hk**2 * out["psi"][i, step] ** 2) + gk**2 * cc)[idx][:, idx]
+                ).log_prob(r[i, step, idx]) for gk, hk in zip(scales, own, strict=True)])
+                if residual != "graph-ar-gsm-window":
                     total -= float(torch.logsumexp(logp + per, 0))
                 else:
                     ll = ll + per
@@ -138,7 +142,7 @@ def test_gsm_with_one_scale_is_the_gaussian_graph_ar() -> None:
     steps = torch.tensor([1, 3, 5])
     base = _model(n, "graph-ar")
     want = float(base.residual_nll(out, r, target, steps).detach())
-    for residual in ("graph-ar-gsm", "graph-ar-gsm-window"):
+    for residual in ("graph-ar-gsm", "graph-ar-gsm-window", "graph-ar-gsm-joint"):
         one = STImputer(ImputerConfig(n_nodes=n, slots_per_day=24, hidden=8, n_neighbours=3, residual=residual,
                                       gsm_scales=1))
         one.load_state_dict(base.state_dict(), strict=False)
@@ -169,7 +173,7 @@ def test_gsm_samples_recover_the_mixture_kurtosis_and_covariance() -> None:
     flat = r.reshape(-1, n)
     w = model.spread().detach().numpy()
     np.testing.assert_allclose(np.cov(flat.T), 0.25 * w @ w.T, atol=0.02)
-    logp, g = (v.detach().numpy() for v in model.mix())
+    logp, g, _ = (v.detach().numpy() for v in model.mix())
     want = 3 * float((np.exp(logp) * g**4).sum())
     assert want > 5  # heavy-tailed: a Gaussian has 3
     kurt = (flat**4).mean(0) / (flat**2).mean(0) ** 2
@@ -195,3 +199,22 @@ def test_gsm_scale_is_shared_by_sensors_and_held_per_window() -> None:
     assert inside > 0.3
     across = np.corrcoef((win[:, w - 1] ** 2).sum(1), (win[:, w] ** 2).sum(1))[0, 1]
     assert abs(across) < 0.15
+
+
+def test_gsm_joint_scales_the_own_innovation_by_the_same_component() -> None:
+    """-joint, shared term off (c = 0): the own innovation alone has the mixture's kurtosis 3 sum pi h^4, and its
+    squared sizes co-move across sensors at a step (one latent component for all of them)."""
+    n, t = 6, 240
+    model = _model(n, "graph-ar-gsm-joint")
+    with torch.no_grad():
+        model.res_mix_logits.copy_(torch.tensor([1.0, 1.0, 0.5, 0.0, -1.0, -2.0]))
+        model.res_mix_own.copy_(torch.tensor([-1.0, 0.0, 0.0, 0.5, 1.5, 2.0]))
+    out = {"loc": np.zeros((t, n), np.float32), "psi": np.full((t, n), 0.5, np.float32),
+           "c": np.full((t, n), 1e-6, np.float32), "a": np.zeros((t, n), np.float32)}
+    r = draw_residuals(model, out, np.ones((t, n), bool), 300, seed=0)
+    flat = r.reshape(-1, n)
+    logp, _, h = (v.detach().numpy() for v in model.mix())
+    np.testing.assert_allclose(flat.var(0), 0.25, rtol=0.1)  # sum pi h^2 = 1
+    np.testing.assert_allclose((flat**4).mean(0) / (flat**2).mean(0) ** 2, 3 * (np.exp(logp) * h**4).sum(), rtol=0.15)
+    assert np.corrcoef(flat[:, 0] ** 2, flat[:, 1] ** 2)[0, 1] > 0.2
+    assert abs(np.corrcoef(flat[:, 0], flat[:, 1])[0, 1]) < 0.03

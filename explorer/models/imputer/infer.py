@@ -80,8 +80,9 @@ def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndar
     """Sampled residuals (S, T, N) in normalised units from ``window_outputs``; 0 where not ``filled``.
 
     Runs r_t = a_t * r_{t-1} [filled at t-1] + psi_t * eta_t + s * c_t * (W xi_t) over the whole range; s = 1,
-    or for a ``graph-ar-gsm*`` model a scale drawn from its mixture per sample and step (``-gsm``) or per sample
-    and block of ``window`` steps from the range's start (``-gsm-window``), shared by all sensors.
+    or for a ``graph-ar-gsm*`` model a scale drawn from its mixture per sample and step (``-gsm``, ``-joint``,
+    which also scales psi) or per sample and block of ``window`` steps from the range's start (``-window``),
+    shared by all sensors.
     """
     gen = torch.Generator().manual_seed(seed)
     t_len, n = out["loc"].shape
@@ -91,10 +92,12 @@ def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndar
     res = torch.zeros(n_samples, t_len, n)
     r = torch.zeros(n_samples, n)
     graph = bool((c != 0).any())
-    scale = _mixture_scales(model, n_samples, t_len, gen) if graph and model.mixture else None
+    scale, own = _mixture_scales(model, n_samples, t_len, gen) if graph and model.mixture else (None, None)
     for c0 in range(0, t_len, chunk):
         c1 = min(t_len, c0 + chunk)
         innov = torch.randn(n_samples, c1 - c0, n, generator=gen) * psi[c0:c1]
+        if own is not None:
+            innov *= own[:, c0:c1, None]
         if graph:
             shared = (torch.randn(n_samples, c1 - c0, n, generator=gen) @ w_t) * c[c0:c1]
             innov += shared if scale is None else shared * scale[:, c0:c1, None]
@@ -106,13 +109,16 @@ def draw_residuals(model: STImputer, out: dict[str, np.ndarray], filled: np.ndar
 
 
 @torch.no_grad()
-def _mixture_scales(model: STImputer, n_samples: int, t_len: int, gen: torch.Generator) -> torch.Tensor:
-    """The shared term's latent scale (S, T) for each sample and step, drawn from the model's mixture."""
-    logp, g = (v.detach().cpu().float() for v in model.mix())
+def _mixture_scales(model: STImputer, n_samples: int, t_len: int,
+                    gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The latent component's scales (S, T) of the shared and (``-joint``, else None) the own innovation for
+    each sample and step, drawn from the model's mixture."""
+    logp, g, h = (v.detach().cpu().float() for v in model.mix())
     span = model.cfg.window if model.cfg.residual == "graph-ar-gsm-window" else 1
     blocks = -(-t_len // span)
-    k = torch.multinomial(logp.exp(), n_samples * blocks, replacement=True, generator=gen)
-    return g[k].view(n_samples, blocks).repeat_interleave(span, 1)[:, :t_len]
+    k = torch.multinomial(logp.exp(), n_samples * blocks, replacement=True, generator=gen).view(n_samples, blocks)
+    k = k.repeat_interleave(span, 1)[:, :t_len]
+    return g[k], (h[k] if model.cfg.residual == "graph-ar-gsm-joint" else None)
 
 
 def sample(model: STImputer, x: np.ndarray, slot: np.ndarray, daytype: np.ndarray, n_samples: int, seed: int,

@@ -28,8 +28,11 @@ where one latent scale ``s`` multiplies the shared innovation of every sensor at
 step of a window (``-gsm-window``; sampling draws it per block of ``window`` steps), so large shared deviations
 happen together. The scale points ``g`` are fixed (``2 ** linspace(-2, 3, gsm_scales)``) and rescaled so that
 ``sum_k pi_k g_k^2 = 1`` (``c`` keeps its meaning as the RMS scale of the shared term, ``pi`` shapes only its
-tails); the weights ``pi`` are learned. The likelihood stays exact: a log-sum-exp over the K scale points of the
-exact Gaussian likelihoods, one Cholesky per point and scored step.
+tails); the weights ``pi`` are learned. ``"graph-ar-gsm-joint"`` also multiplies the own innovation by a learned
+factor ``h_k`` of the same latent component (``sum_k pi_k h_k^2 = 1``): a network-wide regime per step whose
+own and shared sizes may differ, so heavy tails need not all pass through the shared term. The likelihood
+stays exact: a log-sum-exp over the K components of the exact Gaussian likelihoods, one Cholesky per component
+and scored step.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-RESIDUALS = ("graph-ar", "ar", "independent", "graph-ar-gsm", "graph-ar-gsm-window")
-GRAPH = ("graph-ar", "graph-ar-gsm", "graph-ar-gsm-window")  # structures with the shared graph term
+RESIDUALS = ("graph-ar", "ar", "independent", "graph-ar-gsm", "graph-ar-gsm-window", "graph-ar-gsm-joint")
+GRAPH = ("graph-ar", "graph-ar-gsm", "graph-ar-gsm-window", "graph-ar-gsm-joint")  # with the shared graph term
 
 
 @dataclass
@@ -160,17 +163,22 @@ class STImputer(nn.Module):
             g = torch.linspace(-2.0, 3.0, cfg.gsm_scales) if cfg.gsm_scales > 1 else torch.zeros(1)
             self.register_buffer("res_mix_points", 2.0**g)
             self.res_mix_logits = nn.Parameter(-0.5 * g**2)
+            if cfg.residual == "graph-ar-gsm-joint":  # log2 of the own innovation's factor per component
+                self.res_mix_own = nn.Parameter(torch.zeros(len(g)))
 
     @property
     def mixture(self) -> bool:
         """Whether the shared term is a Gaussian scale mixture (``graph-ar-gsm*``)."""
         return self.cfg.residual.startswith("graph-ar-gsm")
 
-    def mix(self) -> tuple[Tensor, Tensor]:
-        """The shared term's scale mixture: (log pi (K,), scales g (K,) with sum pi g^2 = 1)."""
+    def mix(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The scale mixture: (log pi (K,), shared scales g (K,), own scales h (K,)), sum pi g^2 = sum pi h^2 = 1
+        (h = 1 but for ``graph-ar-gsm-joint``)."""
         logp = torch.log_softmax(self.res_mix_logits, 0)
         g = self.res_mix_points
-        return logp, g / (logp.exp() * g**2).sum().sqrt()
+        h = 2.0 ** self.res_mix_own if self.cfg.residual == "graph-ar-gsm-joint" else torch.ones_like(g)
+        pi = logp.exp()
+        return logp, g / (pi * g**2).sum().sqrt(), h / (pi * h**2).sum().sqrt()
 
     # ---- data-derived buffers -------------------------------------------------------------------------
     @torch.no_grad()
@@ -270,7 +278,8 @@ class STImputer(nn.Module):
         idx = order[:, :width]  # (R, M)
         valid = torch.gather(tgt, 1, idx).float()  # (R, M)
         dg = torch.gather(d, 1, idx) * valid
-        diag = torch.diag_embed(torch.gather(psi, 1, idx) ** 2 * valid + (1 - valid))
+        own = torch.gather(psi, 1, idx) ** 2 * valid  # (R, M)
+        diag = torch.diag_embed(own + (1 - valid))
         if self.cfg.residual not in GRAPH:
             return -_gauss_loglik(diag, dg, valid).sum() / valid.sum().clamp(min=1)
         w = self.spread()
@@ -278,8 +287,9 @@ class STImputer(nn.Module):
         shared = cg[:, :, None] * cg[:, None, :] * (w @ w.T)[idx[:, :, None], idx[:, None, :]]
         if not self.mixture:
             return -_gauss_loglik(diag + shared, dg, valid).sum() / valid.sum().clamp(min=1)
-        logp, g = self.mix()
-        ll = torch.stack([_gauss_loglik(diag + gk**2 * shared, dg, valid) for gk in g], -1)  # (R, K)
+        logp, g, h = self.mix()
+        ll = torch.stack([_gauss_loglik(torch.diag_embed(hk**2 * own + (1 - valid)) + gk**2 * shared, dg, valid)
+                          for gk, hk in zip(g, h, strict=True)], -1)  # (R, K)
         if self.cfg.residual == "graph-ar-gsm-window":  # one scale for all scored steps of a window
             ll = ll.view(b, -1, len(g)).sum(1)
         return -torch.logsumexp(ll + logp, -1).sum() / valid.sum().clamp(min=1)
