@@ -192,7 +192,8 @@ def eval_cmd(
     if MODEL in chosen and not quick and not retrain:
         try:
             trained, meta = load_imputer(c, checkpoint)
-            trained_s = float(meta["training"]["train_s"])
+            # the point path's training, plus a later refit of the residual alone (refit-residual) if any
+            trained_s = float(meta["training"]["train_s"]) + float(meta.get("residual_refit", {}).get("train_s", 0.0))
             source = f"checkpoint {checkpoint or 'committed'} ({meta['created']}), recomputed"
         except (CheckpointError, KeyError) as exc:
             if checkpoint is not None:
