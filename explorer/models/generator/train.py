@@ -11,8 +11,7 @@
   learns what an announced event adds, everywhere else and at other hours included.
 * Losses: the WGAN critic (joint structure over sensors and hours); the CRPS of two samples per window at
   every observed cell (a proper scoring rule: calibrated, sharp marginals, the footprint of announced events
-  included); at the origins, the relative error of the event's own change against the same-noise baseline
-  (controllability; not against the profile, which would also punish the baseline's noise); optionally the
+  included); at the origins, the relative error of the generated size (controllability); optionally the
   per-sensor quantile loss of earlier versions (weight 0 by default).
 * Calibration: after training, on the validation days (the next 10 % of days), one factor ``alpha``
   scales the residual spread so that 80 % of the readings fall inside P10-P90, and one factor
@@ -42,7 +41,7 @@ from explorer.models.generator.api import KIND, GeneratorBundle, checkpoint_base
 from explorer.models.generator.calibration import calibrate
 from explorer.models.generator.data import Prepared, flat_calendar, prepare
 from explorer.models.generator.episodes import count_scale, episodes, footprint_shares, origin_field
-from explorer.models.generator.model import Critic, Generator, GeneratorConfig, apply_event, calendar_features
+from explorer.models.generator.model import Critic, Generator, GeneratorConfig, calendar_features
 
 LEVELS = np.array([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
 
@@ -107,6 +106,15 @@ def build_train_data(prep: Prepared, eps: pd.DataFrame, days: np.ndarray, min_ob
 
     q_real = np.nan_to_num(np.nanquantile(np.where(m > 0, r, np.nan), LEVELS, axis=0))  # (L, N)
     return TrainData(t(r), t(m), t(o), torch.from_numpy(ep), t(mu), t(sd), t(cond), starts, len(eps), t(q_real))
+
+
+def generated_deviation(r: torch.Tensor, mu: torch.Tensor, sd: torch.Tensor, domain: str, scale: Any = 1.0
+                        ) -> torch.Tensor:
+    """Residual -> event units against the profile (counts: extra people over ``scale``; speeds: fraction
+    slower)."""
+    if domain == "counts":
+        return (torch.expm1(mu + sd * r).clamp(min=0) - torch.expm1(mu)) / scale
+    return -(r * sd) / mu.clamp(min=1.0)
 
 
 def crps_pair(x1: torch.Tensor, x2: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -228,16 +236,13 @@ def train(
             opt_c.step()
         r, m, o, mu, sd, cond = draw()
         two = lambda x: torch.cat([x, x])  # noqa: E731 - two samples of every window
-        noise = g.noise(2 * cfg.batch, device=dev)
-        dev2 = g.deviation(noise, two(cond), two(o), dom)
-        fake2 = apply_event(g.base(noise, two(cond)), dev2, two(mu), two(sd), dom, g.event_scale)
+        _, fake2 = g(g.noise(2 * cfg.batch, device=dev), two(cond), two(o), two(mu), two(sd), dom)
         fake, other = fake2[: cfg.batch], fake2[cfg.batch :]
         crps = crps_pair(fake, other, r, m)
-        # size at the origins: the event's own change (scenario against the same-noise baseline, what a planner
-        # is shown), not the scenario against the profile, which would also punish the baseline's noise there
-        hot = (o != 0).float()
-        rel = (dev2 - two(o)) / two(o).abs().clamp(min=0.1)
-        aux = (rel**2 * two(hot)).sum() / (2 * hot.sum()).clamp(min=1.0)
+        hot = (o != 0).float() * m
+        gen = generated_deviation(fake2, two(mu), two(sd), dom, g.event_scale)
+        rel = (gen - two(o)) / two(o).abs().clamp(min=0.1)
+        aux = (rel**2 * two(hot)).sum() / (2 * hot.sum()).clamp(min=1.0)  # size at the origins
         loss_g = -c(fake * m, m, cond, o).mean() + cfg.aux_weight * aux + cfg.crps_weight * crps
         if cfg.quantile_weight:
             q_fake = torch.quantile(fake.reshape(-1, fake.shape[2]), data.q_levels, dim=0)  # (L, N)
