@@ -52,6 +52,7 @@ def train(
     out: Path | None = typer.Option(None, help="checkpoint path without suffix (default: the city's models/)"),
     threads: int | None = typer.Option(None, help="torch CPU threads"),
     max_minutes: float | None = typer.Option(None, help="stop training after this many minutes"),
+    crps_weight: float | None = typer.Option(None, min=0.0, help="weight of the CRPS loss (default: the config's)"),
 ) -> None:
     """Train the generator of a city (progress bar, resumable) and write its checkpoint."""
     from explorer.errors import ExplorerError
@@ -59,7 +60,7 @@ def train(
     from explorer.models.generator.train import train as run_train
 
     _threads(threads)
-    cfg = GeneratorConfig() if steps is None else GeneratorConfig(steps=steps)
+    cfg = GeneratorConfig(**{k: v for k, v in {"steps": steps, "crps_weight": crps_weight}.items() if v is not None})
     command = "explorer generate train " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     try:
         path = run_train(
