@@ -87,9 +87,10 @@ def selected_sensor(result: ScenarioResult) -> str:
     return result.headline["peak_sensor"]
 
 
-def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bool, sensor: str) -> None:
+def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bool, sensor: str) -> str:
     """The browser map: hour, view, 2D/3D and Play switch there without a rerun; a click selects a sensor
-    (and makes it the event's place) or, in a large city, opens an h3 area's sensors."""
+    (and makes it the event's place) or, in a large city, opens an h3 area's sensors. Returns the key of the
+    scenario payload it draws."""
     ss = st.session_state
     base = cached_base(city.slug, "layer")
     big = base.header["mode"] == "cells"  # the base layer decides sensors or h3 areas, for every map
@@ -109,7 +110,7 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
                                 view="difference", hour=busiest_hour(summary), selected=None if big else sensor,
                                 cell=cell, note=note, large=workshop)
     if not click:
-        return
+        return data.key
     if click.get("kind") == "cell" and big:
         ss.sc_cell = click.get("id")
         st.rerun()
@@ -117,6 +118,7 @@ def map_panel(city: City, result: ScenarioResult, summary: Summary, workshop: bo
         ss.sc_selected = click["id"]
         ss.sc_pending_place = PlaceKey.sensor(click["id"])
         st.rerun()
+    return data.key
 
 
 def busiest_hour(summary: Summary) -> int:

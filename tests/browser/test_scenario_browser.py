@@ -3,6 +3,10 @@ workshop mode fits a projector at 1280x720 and 1920x1080 (Play: test_map_browser
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+
 import pytest
 
 from explorer.scenarios.schema import Scenario
@@ -86,3 +90,54 @@ def test_workshop_mode_fits_the_projector(browser, app_url, shots, w, h):
     assert big >= 36
     assert page.get_by_text("Advanced").count() == 0
     ctx.close()
+
+
+class FragmentReruns:
+    """The rerun requests this page sends (CDP): the fragment each asks for ("" = the whole page)."""
+
+    def __init__(self, page) -> None:
+        self.fragments: list[str] = []
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Network.webSocketFrameSent", self._sent)
+        self.cdp.send("Network.enable")
+
+    def _sent(self, event: dict) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        r = event["response"]
+        if r.get("opcode") == 2:
+            msg = BackMsg()
+            msg.ParseFromString(base64.b64decode(r.get("payloadData", "")))
+            if msg.WhichOneof("type") == "rerun_script":
+                self.fragments.append(msg.rerun_script.fragment_id)
+
+
+CHART_START = "() => [...document.querySelectorAll('.js-plotly-plot')].map(g => String(g.data[0].x[0]))"
+
+
+def test_a_scenario_control_reruns_the_map_then_the_charts(page, app_url, shots):
+    """Start hour +1: the browser asks for the map's fragment only (not the page), draws the new map, then asks for
+    the details, whose charts start an hour later."""
+    page.goto(_link(app_url))
+    wait_ready(page, selector=METRIC)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length == 2")
+    charts_before = page.evaluate(CHART_START)
+    drawn_before = page.locator(MAP).get_attribute("data-rendered-data")
+    sent = FragmentReruns(page)
+    page.get_by_role("slider", name=re.compile("^Start hour( |$)")).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"(b) => document.querySelector('{MAP}').dataset.renderedData !== b", arg=drawn_before)
+    page.wait_for_function(f"(b) => JSON.stringify(({CHART_START})()) !== b", arg=json.dumps(charts_before))
+    wait_ready(page, selector=METRIC)
+    drawn = page.locator(MAP).get_attribute("data-rendered-data")
+    t_map = page.evaluate("(k) => window.__deckmap.log.find(r => r.data === k).t", drawn)
+    t_ask = page.evaluate("() => window.__whatifAfterMap.last.t")
+    assert t_map <= t_ask, "the charts were asked for before the map was drawn"
+    # two requests, neither for the whole page: the control's, then the map's "drawn" trigger (in the same
+    # fragment), whose callback reruns the details fragment instead (the charts changed: it ran)
+    assert len(sent.fragments) == 2 and all(sent.fragments) and len(set(sent.fragments)) == 1, sent.fragments
+    charts_after = page.evaluate(CHART_START)
+    hour = [int(x.split()[-1].split(":")[0]) for x in charts_before + charts_after]  # "Fri 16:00"
+    assert [(a - b) % 24 for a, b in zip(hour[2:], hour[:2], strict=True)] == [1, 1], (charts_before, charts_after)
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(shots / "scenario-melbourne-start-hour-step.png"))

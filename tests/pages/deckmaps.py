@@ -31,7 +31,8 @@ def maps(at) -> list[MapSeen]:
     """Every map on the page, with the payloads carried beside it (a map whose payload is missing fails)."""
     payloads, opts = {}, []
     for el in at.get("bidi_component"):
-        assert el.proto.component_name == COMPONENT
+        if el.proto.component_name != COMPONENT:  # What if's invisible details trigger (explorer/ui/after_map.py)
+            continue
         kind = el.proto.WhichOneof("data")
         if kind == "bytes":
             header, arrays = unpack(el.proto.bytes)
