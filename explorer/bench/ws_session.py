@@ -1,7 +1,8 @@
 """One simulated browser tab on Streamlit's websocket protocol, for :mod:`explorer.bench.sessions`: it opens a
 page, reads the widgets from the deltas, sends every drawn widget's state as a browser does, keeps the large
 messages it received (answered by reference afterwards) and moves scenario sliders; a Have-your-say writer
-sends feedback instead."""
+sends feedback instead. A widget drawn by an ``st.fragment`` asks for a rerun of that fragment only, as the
+browser does (the delta names the fragment)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class Session:
         self.widgets: dict[str, tuple[str, Any]] = {}  # label -> (kind, proto element)
         self.states: dict[str, Any] = {}  # widget id -> WidgetState, every widget drawn by the last run
         self.drawn: set[str] = set()  # widget ids drawn by the run in progress
+        self.fragment_of: dict[str, str] = {}  # widget id -> the fragment that drew it ("" outside fragments)
+        self.fragment = ""  # the fragment the run in progress reruns ("": the whole page)
         self.cache: dict[str, tuple[Any, int]] = {}  # hash -> (cacheable ForwardMsg, run count when last used)
         self.run_count = 0
         self.expect: tuple[str, float] | None = None  # (scenario field, value) the last change asked for
@@ -65,18 +68,20 @@ class Session:
         from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
         from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
-        return ClientState(query_string=self.query, page_name=self.page,
+        return ClientState(query_string=self.query, page_name=self.page, fragment_id=self.fragment,
                            widget_states=WidgetStates(widgets=list(self.states.values())),
                            cached_message_hashes=list(self.cache),
                            context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US",
                                                     url=self.ws_url.replace("ws", "http", 1)))
 
-    async def _rerun(self, ws: Any) -> float:
-        """Ask for a rerun with this client's widget states; wait for a full run to finish; latency in s."""
+    async def _rerun(self, ws: Any, fragment: str = "") -> float:
+        """Ask for a rerun (of ``fragment`` only, if given) with this client's widget states; wait for the run to
+        finish; latency in s."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         t0 = time.perf_counter()
+        self.fragment = fragment
         self.alerts = []
         self.drawn = set()
         await ws.send(BackMsg(rerun_script=self._client_state()).SerializeToString())
@@ -94,7 +99,7 @@ class Session:
                 continue
             kind = msg.WhichOneof("type")
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._element(msg.delta.new_element)
+                self._element(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string  # the address bar, sent back like a browser
             elif kind == "page_not_found":
@@ -103,7 +108,8 @@ class Session:
                 status = msg.script_finished
                 if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     self.stats.error("script compile error")
-                if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+                              ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     self.stats.runs += 1
                     self._finish_run()
                     latency = time.perf_counter() - t0
@@ -126,9 +132,12 @@ class Session:
         return msg
 
     def _finish_run(self) -> None:
-        """End of a full run: forget the states of widgets it did not draw and messages not used for
-        ``global.maxCachedMessageAge`` (2) runs, as the frontend does."""
-        self.states = {k: v for k, v in self.states.items() if k in self.drawn}
+        """End of a run: forget the states of widgets it could have drawn and did not (a fragment's run: that
+        fragment's widgets only) and messages not used for ``global.maxCachedMessageAge`` (2) runs, as the
+        frontend does."""
+        rerun = self.fragment
+        self.states = {k: v for k, v in self.states.items()
+                       if k in self.drawn or (rerun and self.fragment_of.get(k, "") != rerun)}
         self.run_count += 1
         self.cache = {h: (m, used) for h, (m, used) in self.cache.items() if self.run_count - used <= 2}
 
@@ -148,7 +157,7 @@ class Session:
         if got is None or abs(float(got) - want) > 1e-6:
             self.stats.error(f"change not applied: {path} = {got}, expected {want}")
 
-    def _element(self, el: Any) -> None:
+    def _element(self, el: Any, fragment: str = "") -> None:
         from streamlit.proto.Alert_pb2 import Alert
 
         which = el.WhichOneof("type")
@@ -162,14 +171,16 @@ class Session:
             w = getattr(el, which)
             if getattr(w, "id", ""):
                 self.drawn.add(w.id)
+                self.fragment_of[w.id] = fragment
                 state = widget_state(which, w, self.states.get(w.id))
                 if state is not None:
                     self.states[w.id] = state
             if getattr(w, "label", "") and getattr(w, "id", ""):
                 self.widgets[w.label] = (which, w)
 
-    def _move_slider(self) -> bool:
-        """Set one scenario slider present on the page to a new random value; False if none is drawn."""
+    def _move_slider(self) -> str | None:
+        """Set one scenario slider present on the page to a new random value; the fragment to rerun ("" for the
+        whole page), None if no slider is drawn."""
         from streamlit.proto.Common_pb2 import DoubleArray
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -177,13 +188,13 @@ class Session:
                  for text, (kind, w) in self.widgets.items()
                  if kind == "slider" and text.startswith(label) and w.id in self.states]
         if not drawn:
-            return False
+            return None
         w, lo, hi, step, path = self.rng.choice(drawn)
         lo, hi = max(lo, w.min), min(hi, w.max)
         value = round(lo + step * self.rng.randint(0, int(round((hi - lo) / step))), 6)
         self.states[w.id] = WidgetState(id=w.id, double_array_value=DoubleArray(data=[value]))
         self.expect = (path, value)
-        return True
+        return self.fragment_of.get(w.id, "")
 
     async def run(self, stop_at: float, n_actions: int | None, think_s: tuple[float, float]) -> None:
         """Open the page, then act until ``stop_at`` (or ``n_actions`` changes); every failure is counted."""
@@ -204,10 +215,11 @@ class Session:
         done = 0
         while time.monotonic() < stop_at and (n_actions is None or done < n_actions):
             await asyncio.sleep(self.rng.uniform(*think_s))
-            if not self._move_slider():
+            fragment = self._move_slider()
+            if fragment is None:
                 self.stats.error(f"no scenario slider on page {self.page!r}")
                 return
-            self.stats.latencies_s.append(await self._rerun(ws))
+            self.stats.latencies_s.append(await self._rerun(ws, fragment))
             done += 1
 
 
