@@ -12,10 +12,12 @@ run in the same pass and the component stays idle. Without JavaScript (AppTest) 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from functools import cache
 from typing import Any
 
 import streamlit as st
 
+COMPONENT = "urban-whatif-explorer.after-map"
 DETAILS = "sc_details"  # the details fragment's key (st.fragment(key=...))
 WAIT_MS = 3000  # ask for the details anyway after this long (a map that failed to draw)
 _JS = """
@@ -39,13 +41,11 @@ export default function whatifAfterMap({ data, parentElement, setTriggerValue })
   step();
 }
 """
-_MOUNT: list[Any] = []
 
 
+@cache
 def _mount() -> Any:
-    if not _MOUNT:
-        _MOUNT.append(st.components.v2.component("urban-whatif-explorer.after-map", js=_JS))
-    return _MOUNT[0]
+    return st.components.v2.component(COMPONENT, js=_JS)
 
 
 def page_run(state: MutableMapping[str, Any]) -> None:

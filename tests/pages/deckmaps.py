@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from explorer.render.mapdata import unpack
+from explorer.ui.after_map import COMPONENT as AFTER_MAP
 from explorer.ui.deckmap import COMPONENT
 
 
@@ -31,8 +32,9 @@ def maps(at) -> list[MapSeen]:
     """Every map on the page, with the payloads carried beside it (a map whose payload is missing fails)."""
     payloads, opts = {}, []
     for el in at.get("bidi_component"):
-        if el.proto.component_name != COMPONENT:  # What if's invisible details trigger (explorer/ui/after_map.py)
+        if el.proto.component_name == AFTER_MAP:  # What if's invisible details trigger, not a map
             continue
+        assert el.proto.component_name == COMPONENT
         kind = el.proto.WhichOneof("data")
         if kind == "bytes":
             header, arrays = unpack(el.proto.bytes)
