@@ -76,7 +76,10 @@ def _summary(stats: Stats, n: int, first_loads: int) -> dict[str, Any]:
             "mb_received": stats.bytes_in / 1e6, "references": stats.references, "first_load_s": stats.first_s,
             "change_s": changes,
             "change_p50_s": statistics.median(changes) if changes else None, "change_p95_s": _pct(changes, 95),
-            "first_load_p50_s": statistics.median(stats.first_s) if stats.first_s else None}
+            "first_load_p50_s": statistics.median(stats.first_s) if stats.first_s else None,
+            "to_map_s": stats.to_map_s, "to_map_p50_s": statistics.median(stats.to_map_s) if stats.to_map_s else None,
+            "to_map_p95_s": _pct(stats.to_map_s, 95), "triggers": stats.triggers,
+            "trigger_elements": dict(stats.trigger_elements)}
 
 
 def _run(coro) -> None:
@@ -119,7 +122,10 @@ def drive_sessions(base_url: str, n_sessions: int = 30, *, duration_s: float | N
     Returns a dict: sessions, actions (slider changes answered), latencies_s (every rerun, first page loads
     included, seconds), p50_s, p95_s, max_s, the same for the reruns after a change only (change_s,
     change_p50_s, change_p95_s) and for the first page loads (first_load_s, first_load_p50_s), errors,
-    error_samples, mb_received, references (large messages answered by reference), wall_s; ``feedback``: the
+    error_samples, mb_received, references (large messages answered by reference), wall_s; on What if, a change
+    counts both runs (the map's fragment, then the details fragment the after-map trigger asks for), with
+    to_map_s / to_map_p50_s / to_map_p95_s until the map's run finished, triggers (after-map triggers sent) and
+    trigger_elements (element kinds the triggered runs drew, e.g. ``plotly_chart``); ``feedback``: the
     same keys for the writers plus ``acked`` (the texts the page thanked for); and when ``server_pid`` is given
     rss_before_mb, rss_after_mb and rss_per_session_mb (growth / (sessions + writers)).
     """
@@ -182,7 +188,7 @@ def main() -> None:
                          n_actions=args.actions, query=args.query, server_pid=args.pid, think_s=tuple(args.think),
                          feedback_writers=args.writers, feedback_tag=f"bench-{int(time.time())}")
     for part in (res, res["feedback"]):
-        for key in ("latencies_s", "first_load_s", "change_s"):
+        for key in ("latencies_s", "first_load_s", "change_s", "to_map_s"):
             part.pop(key)
     res["feedback"]["acked"] = len(res["feedback"]["acked"])
     print(json.dumps(res, indent=2))

@@ -2,7 +2,17 @@
 page, reads the widgets from the deltas, sends every drawn widget's state as a browser does, keeps the large
 messages it received (answered by reference afterwards) and moves scenario sliders; a Have-your-say writer
 sends feedback instead. A widget drawn by an ``st.fragment`` asks for a rerun of that fragment only, as the
-browser does (the delta names the fragment)."""
+browser does (the delta names the fragment).
+
+What if's after-map component (explorer/ui/after_map.py) is answered as the browser answers it: when a run draws
+it with a new ``token``, the client sends the component's ``ready`` trigger (widget
+``$$STREAMLIT_INTERNAL_KEY_<component id>__events``, ``json_trigger_value``
+``[{"event":"ready","value":<token>}]``, a rerun request for the fragment that drew the component, with every
+other widget's state), which the server answers by stopping that request's run early (``FINISHED_EARLY_FOR_RERUN``)
+and running the details fragment. Both runs count in the change's latency. The browser sends the trigger once the
+map has drawn the new scenario (client-side time, ~0.1-0.2 s); this client sends it as soon as the map's run has
+finished: the server's work is the same, the gap is not counted (``bench/capture_ws.py`` records a browser's
+messages for comparison)."""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ import base64
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,10 +35,12 @@ SCENARIO_SLIDERS: tuple[tuple[str, float, float, float, str], ...] = (
     ("Percent slower", 5, 90, 5, "events.0.magnitude"),
     ("Reach (km)", 0.0, 3.0, 0.1, "events.0.reach_km"),
 )
+AFTER_MAP_COMPONENT = "urban-whatif-explorer.after-map"  # explorer/ui/after_map.py's COMPONENT (a test checks)
 VALUE_KINDS = ("slider", "select_slider", "checkbox", "toggle", "selectbox", "radio", "number_input", "text_input",
-               "text_area")  # widgets whose value the frontend holds (and sends) from the moment they are drawn
+               "text_area", "file_uploader")  # widgets whose value the frontend holds (and sends) from the moment they
+# are drawn (a file uploader: its empty state until a file is chosen)
 WIDGET_KINDS = ("slider", "selectbox", "checkbox", "toggle", "button", "text_input", "text_area", "number_input",
-                "radio", "button_group", "select_slider")
+                "radio", "button_group", "select_slider", "file_uploader")
 
 
 @dataclass
@@ -40,6 +53,9 @@ class Stats:
     bytes_in: int = 0
     references: int = 0  # large messages the server sent as a reference to this client's copy
     acked: list[str] = field(default_factory=list)  # feedback texts the page thanked for
+    to_map_s: list[float] = field(default_factory=list)  # a change until its map's run finished (before the details)
+    triggers: int = 0  # after-map triggers sent (one per change on What if)
+    trigger_elements: Counter = field(default_factory=Counter)  # element kinds the triggered runs drew
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -63,6 +79,10 @@ class Session:
         self.run_count = 0
         self.expect: tuple[str, float] | None = None  # (scenario field, value) the last change asked for
         self.alerts: list[tuple[int, str]] = []  # (Alert.Format, body) drawn by the last run
+        self.ran: set[str] = set()  # the fragments the run in progress runs (from its messages' run identity)
+        self.kinds: Counter = Counter()  # element kinds the run in progress drew
+        self.fired: list[str] = []  # after-map tokens already answered (the browser keeps the last 50)
+        self.pending: tuple[str, str, str] | None = None  # (trigger widget id, token, fragment) to send after the run
 
     def _client_state(self) -> Any:
         from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
@@ -76,16 +96,40 @@ class Session:
 
     async def _rerun(self, ws: Any, fragment: str = "") -> float:
         """Ask for a rerun (of ``fragment`` only, if given) with this client's widget states; wait for the run to
-        finish; latency in s."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        finish, and when it drew an armed after-map component, send its trigger and wait for the run that answers
+        it (as the browser does); latency of both in s."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         t0 = time.perf_counter()
+        deadline = t0 + self.timeout
+        await self._request(ws, fragment)
+        await self._until_finished(ws, deadline)
+        self._check_applied()
+        if self.pending is not None:
+            self.stats.to_map_s.append(time.perf_counter() - t0)
+            trigger_id, token, where = self.pending
+            self.pending = None
+            value = json.dumps([{"event": "ready", "value": token}], separators=(",", ":"))  # the browser's bytes
+            self.states[trigger_id] = WidgetState(id=trigger_id, json_trigger_value=value)
+            await self._request(ws, where)
+            self.states.pop(trigger_id, None)  # a trigger is sent once
+            self.stats.triggers += 1
+            self.stats.trigger_elements.update(await self._until_finished(ws, deadline))
+        return time.perf_counter() - t0
+
+    async def _request(self, ws: Any, fragment: str) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
         self.fragment = fragment
         self.alerts = []
-        self.drawn = set()
+        self.drawn, self.ran, self.kinds = set(), set(), Counter()
         await ws.send(BackMsg(rerun_script=self._client_state()).SerializeToString())
-        deadline = t0 + self.timeout
+
+    async def _until_finished(self, ws: Any, deadline: float) -> Counter:
+        """Read the server's messages until a run finishes (a run stopped early for a rerun is not the end: the
+        rerun follows); the element kinds that run drew."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -98,7 +142,10 @@ class Session:
             if msg is None:
                 continue
             kind = msg.WhichOneof("type")
-            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            if kind == "new_session":  # a run starts: what it draws decides what the client keeps
+                self.drawn, self.kinds = set(), Counter()
+                self.ran = set(msg.metadata.run.fragment_ids)
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._element(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string  # the address bar, sent back like a browser
@@ -111,10 +158,12 @@ class Session:
                 if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
                               ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     self.stats.runs += 1
+                    if status != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                        self.ran = set()  # a full run
+                    elif not self.ran:
+                        self.stats.error("a fragment run that does not say which fragments it ran")
                     self._finish_run()
-                    latency = time.perf_counter() - t0
-                    self._check_applied()
-                    return latency
+                    return self.kinds
 
     def _resolve(self, msg: Any) -> Any:
         """A reference to a message this client holds becomes that message (None if it is not held); a large
@@ -132,12 +181,12 @@ class Session:
         return msg
 
     def _finish_run(self) -> None:
-        """End of a run: forget the states of widgets it could have drawn and did not (a fragment's run: that
-        fragment's widgets only) and messages not used for ``global.maxCachedMessageAge`` (2) runs, as the
+        """End of a run: forget the states of widgets it could have drawn and did not (a fragment's run: the
+        widgets of the fragments it ran only) and messages not used for ``global.maxCachedMessageAge`` (2) runs, as the
         frontend does."""
-        rerun = self.fragment
+        ran = self.ran
         self.states = {k: v for k, v in self.states.items()
-                       if k in self.drawn or (rerun and self.fragment_of.get(k, "") != rerun)}
+                       if k in self.drawn or (ran and self.fragment_of.get(k, "") not in ran)}
         self.run_count += 1
         self.cache = {h: (m, used) for h, (m, used) in self.cache.items() if self.run_count - used <= 2}
 
@@ -161,6 +210,9 @@ class Session:
         from streamlit.proto.Alert_pb2 import Alert
 
         which = el.WhichOneof("type")
+        self.kinds[which] += 1
+        if which == "bidi_component":
+            self._after_map(el.bidi_component, fragment)
         if which == "alert":
             self.alerts.append((el.alert.format, el.alert.body))
         if which == "exception":
@@ -177,6 +229,21 @@ class Session:
                     self.states[w.id] = state
             if getattr(w, "label", "") and getattr(w, "id", ""):
                 self.widgets[w.label] = (which, w)
+
+    def _after_map(self, comp: Any, fragment: str) -> None:
+        """What if's after-map component with a token not answered yet: its trigger is sent after this run."""
+        if comp.component_name != AFTER_MAP_COMPONENT:
+            return
+        blob = comp.json or comp.mixed.json
+        try:
+            token = json.loads(blob).get("token") if blob else None
+        except (ValueError, AttributeError):
+            self.stats.error(f"after-map component data is not a JSON object: {blob[:100]!r}")
+            return
+        if not token or token in self.fired:
+            return
+        self.fired = [*self.fired, token][-50:]
+        self.pending = (f"$$STREAMLIT_INTERNAL_KEY_{comp.id}__events", token, fragment)
 
     def _move_slider(self) -> str | None:
         """Set one scenario slider present on the page to a new random value; the fragment to rerun ("" for the
@@ -267,10 +334,12 @@ def widget_state(kind: str, w: Any, held: Any) -> Any:
 
     if kind not in VALUE_KINDS:  # buttons and triggers: nothing until pressed
         return None
-    if held is not None and not w.set_value:
+    if held is not None and not getattr(w, "set_value", False):  # (a file uploader has no set_value)
         return held
     out = WidgetState(id=w.id)
-    if kind in ("checkbox", "toggle"):
+    if kind == "file_uploader":
+        out.file_uploader_state_value.SetInParent()  # no file chosen
+    elif kind in ("checkbox", "toggle"):
         out.bool_value = w.value if w.set_value else w.default
     elif kind in ("slider", "select_slider") and w.type == Slider.SELECT_SLIDER:
         values = list(w.raw_value) if w.set_value else [w.options[int(i)] for i in w.default]
