@@ -45,20 +45,46 @@ TARGET_PAYLOAD_BYTES = 300_000
 
 
 class FrameCounter:
-    """Bytes of websocket frames the page receives, through a CDP session (Chromium only)."""
+    """Bytes of websocket frames the page receives, through a CDP session (Chromium only); also whether a run
+    finished after the page last sent What if's after-map trigger (decoded Streamlit messages)."""
 
     def __init__(self, page: Any) -> None:
         self.received = 0
         self.frames = 0
+        self.triggers = 0  # after-map triggers the page sent
+        self.finished_after_trigger = False  # a run finished (script_finished) since the last trigger
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.on("Network.webSocketFrameReceived", self._on_frame)
+        self.cdp.on("Network.webSocketFrameSent", self._on_sent)
         self.cdp.send("Network.enable")
 
     def _on_frame(self, event: dict) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
         r = event["response"]
         data = r.get("payloadData", "")
-        self.received += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        raw = base64.b64decode(data) if r.get("opcode") == 2 else data.encode()
+        self.received += len(raw)
         self.frames += 1
+        if self.triggers and not self.finished_after_trigger and r.get("opcode") == 2:
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            self.finished_after_trigger = msg.WhichOneof("type") == "script_finished" and msg.script_finished in (
+                ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+    def _on_sent(self, event: dict) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        r = event["response"]
+        if r.get("opcode") != 2:
+            return
+        msg = BackMsg()
+        msg.ParseFromString(base64.b64decode(r.get("payloadData", "")))
+        if msg.WhichOneof("type") == "rerun_script" and any(
+                w.WhichOneof("value") == "json_trigger_value" and w.id.endswith(AFTER_MAP_TRIGGER)
+                for w in msg.rerun_script.widget_states.widgets):
+            self.triggers += 1
+            self.finished_after_trigger = False
 
     def take(self) -> int:
         """Bytes since the last call."""
@@ -66,6 +92,8 @@ class FrameCounter:
         return n
 
 
+AFTER_MAP_TRIGGER = "sc_after_map__events"  # What if's after-map trigger widget (explorer/ui/after_map.py, key)
+AFTER_MAP_SENT_JS = "(t0) => { const s = window.__whatifAfterMap; return !!(s && s.last && s.last.t >= t0); }"
 STAMP_JS = """() => [...document.querySelectorAll('strong')].map(e => e.innerText)
     .find(s => /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) .*:/.test(s)) || ''"""  # the time stamp beside the map
 TRIVIAL_JS = """() => (document.body.innerText.match(/value \\d+/) || [''])[0]"""
@@ -144,9 +172,24 @@ def hour_steps(page: Any, repeats: int, frames: FrameCounter) -> tuple[list[floa
     return times, sizes
 
 
+def wait_details(page: Any, t0: float, frames: FrameCounter, triggers_before: int, timeout_ms: int = 120_000) -> None:
+    """What if after a control's change: wait until the after-map component has sent its trigger (after ``t0``,
+    page clock; the ``triggers_before + 1``-th the page sent), the run it asked for (the details fragment) has
+    finished, and the page is idle. Without the first two, "idle" could be read in the gap between the map's
+    run and the details' run."""
+    page.wait_for_function(AFTER_MAP_SENT_JS, arg=t0, timeout=timeout_ms)
+    end = time.monotonic() + timeout_ms / 1000
+    while not (frames.triggers > triggers_before and frames.finished_after_trigger):  # (CDP events: while waiting)
+        if time.monotonic() > end:
+            raise TimeoutError("the details fragment did not run after the after-map trigger")
+        page.wait_for_timeout(4)
+    page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
+
+
 def scenario_changes(page: Any, repeats: int, frames: FrameCounter) -> tuple[list[float], list[float], list[int]]:
-    """Sidebar ``Start hour`` steps (a full rerun, new samples): ms from the key press until the map has drawn
-    the new scenario, and until the page is idle; websocket bytes per change."""
+    """Sidebar ``Start hour`` steps (the map's fragment reruns, new samples): ms from the key press until the map
+    has drawn the new scenario, and until the details fragment the browser then asks for (charts, exports) has
+    run and the page is idle; websocket bytes per change."""
     slider = page.get_by_role("slider", name=re.compile("^Start hour( |$)")).last
     to_map, to_idle, sizes = [], [], []
     key = "ArrowLeft"
@@ -157,12 +200,13 @@ def scenario_changes(page: Any, repeats: int, frames: FrameCounter) -> tuple[lis
         page.wait_for_timeout(300)
         before = page.evaluate(RENDERED_DATA)
         frames.take()
+        triggers = frames.triggers
         t0 = page.evaluate("() => performance.now()")
         page.keyboard.press(key)
         page.wait_for_function(f"(b) => ({RENDERED_DATA})() !== b", arg=before, timeout=120_000)
         drawn = page.evaluate("([k, t0]) => window.__deckmap.log.find(r => r.data === k && r.t >= t0).t",
                               [page.evaluate(RENDERED_DATA), t0])
-        page.wait_for_function(STATUS_IDLE, timeout=120_000)
+        wait_details(page, t0, frames, triggers)
         to_idle.append(page.evaluate("() => performance.now()") - t0)
         to_map.append(drawn - t0)
         page.wait_for_timeout(400)
