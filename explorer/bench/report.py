@@ -189,7 +189,8 @@ def _concurrency(k: dict[str, Any]) -> list[str]:
 
     out = ["### Concurrency (`bench/sessions.py`: Streamlit websocket sessions moving scenario sliders, "
            f"{k['duration_s']:.0f} s each run, same server started with `explorer app`)", "",
-           "| sessions (seconds between changes) | reruns | of them slider changes | change p50 ms | change p95 ms "
+           "| sessions (seconds between changes) | page loads + changes | of them slider changes | change p50 ms "
+           "| change p95 ms "
            "| first page load p50 ms | p95 ms, all reruns | errors | server RSS after, MB |",
            "|---|---|---|---|---|---|---|---|---|",
            row("1 (0.5-2)", s), row(f"{m['sessions']} (0.5-2)", m)]
