@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +20,21 @@ KEYS = ("sc_dow", "sc_holiday", "sc_start", "sc_horizon", "sc_has_event", "sc_pl
 MAG_STEP = {"people": 500.0, "percent": 10.0, "percent_slower": 5.0}  # the magnitude slider's step and minimum
 
 
+_PLACES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+
+
 def place_options(city: City) -> dict[str, str]:
-    """Option value -> label: every sensor, then every zone."""
+    """Option value -> label: every sensor, then every zone. Built once per City object (the app's are cached for
+    the server's life; a weak reference tells a reused id apart); read-only."""
+    hit = _PLACES.get(id(city))
+    if hit is None or hit[0]() is not city:
+        if len(_PLACES) > 16:
+            _PLACES.clear()
+        hit = _PLACES[id(city)] = (weakref.ref(city), _place_options(city))
+    return hit[1]
+
+
+def _place_options(city: City) -> dict[str, str]:
     opts = {PlaceKey.sensor(sid): f"{label} ({sid})" if not label.endswith(sid) else label
             for sid, label in zip(city.sensors["sensor_id"], city.sensors["where"], strict=True)}
     if city.zones is not None:

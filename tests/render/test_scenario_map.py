@@ -55,6 +55,30 @@ def test_series_figure_is_the_plain_plotly_figure(la_result, sensor):
     assert got == want
 
 
+@pytest.mark.parametrize("hour", [None, 2])
+@pytest.mark.parametrize("sensor", [None, "767620"])
+def test_series_figure_built_without_validation_sends_the_validated_bytes(la_result, sensor, hour):
+    """series_figure skips plotly's validation (its dicts are in validated form already): what st.plotly_chart
+    sends for it is, byte for byte, what it sends for the same traces and layout given to a validating Figure
+    (as series_figure did before), the hour's line added the same way."""
+    import plotly.graph_objects as go
+    import plotly.io
+    import plotly.tools
+
+    def sent(f):  # Streamlit's own path (streamlit/elements/plotly_chart.py)
+        return plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(f, validate_figure=True),
+                                 validate=False)
+
+    fig = series_figure(la_result, Summary.of(la_result), sensor, "Speed", "title <b>x</b>", hour=hour)
+    d = fig.to_dict()
+    ref = go.Figure(data=[dict(t) for t in d["data"]],
+                    layout={k: v for k, v in d["layout"].items() if k not in ("template", "shapes", "annotations")})
+    if hour is not None:
+        ref.add_vline(x=hour, line={"color": "#333", "dash": "dot"})
+    assert fig._validate == (hour is not None)  # (an hour line: validated, see series_figure)
+    assert sent(fig) == sent(ref)
+
+
 def test_headline_figures_keep_a_decimal_below_ten():
     """A Los Angeles event that slows six sensors by up to 10 mph adds under one minute per mile: the card
     says 0.4, not 0; large figures stay whole."""
