@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from explorer.cities import City, list_cities, load_city
+from explorer.cities.prepared import load_city_prepared
 from explorer.cities.training import ModelNotTrained, missing_models
 from explorer.errors import ExplorerError
 from explorer.settings import get_settings
@@ -15,8 +16,9 @@ from explorer.settings import get_settings
 
 @st.cache_resource(show_spinner="Loading the city's layers and history…")
 def cached_city(slug: str) -> City:
-    """One City object per slug for the whole server; treat it as read-only."""
-    return load_city(slug)
+    """One City object per slug for the whole server; treat it as read-only. Read from the prepared copy a previous
+    start kept (:mod:`explorer.cities.prepared`) while the city's files and the loading code are unchanged."""
+    return load_city_prepared(slug, load=load_city)
 
 
 def city_picker() -> City:
