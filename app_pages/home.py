@@ -6,7 +6,7 @@ from explorer.settings import get_settings
 from explorer.stats import SENSOR_STATISTICS, data_summary
 from explorer.ui.deckmap import map_with_layers
 from explorer.ui.maps import cached_base, cached_stat
-from explorer.ui.overview import cached_profile
+from explorer.ui.overview import profile_after_map
 from explorer.ui.state import city_picker
 from explorer.ui.workshop import headline, workshop_mode
 
@@ -37,8 +37,9 @@ headline(f"{city.name}: {series_spec.value_name.lower()}", cards, None if worksh
          workshop, note_as="caption")
 
 base = cached_base(city.slug, road_source)
+values = cached_stat(city.slug, stat, road_source)
 with st.container(key="ws_map"):  # workshop CSS sizes the map in here to the window
-    map_with_layers(base, cached_stat(city.slug, stat, road_source), key="home_map", height=560, large=workshop)
+    map_with_layers(base, values, key="home_map", height=560, large=workshop)
 areas = base.header.get("cell_ids")
 st.caption(f"{len(city.sensors):,} sensors · measured values only" if areas is None else
            f"{len(city.sensors):,} sensors in {len(areas):,} hexagonal areas · measured values only; the sensor "
@@ -46,7 +47,7 @@ st.caption(f"{len(city.sensors):,} sensors · measured values only" if areas is 
 for warning in city.warnings:
     st.info(warning)
 
-st.plotly_chart(cached_profile(city.slug), key="home_profile")
+profile_after_map(city.slug, values.key)  # on a session's first page, once the browser has drawn the map
 with st.expander("Sources and licences"):
     st.markdown(f"Data folder: `data/cities/{city.slug}/` — see its SOURCE and LICENCE files.")
     for role, spec in city.manifest.layers.items():

@@ -11,6 +11,7 @@ import numpy as np
 from explorer.render.mapdata import unpack
 from explorer.ui.after_map import COMPONENT as AFTER_MAP
 from explorer.ui.deckmap import COMPONENT
+from explorer.ui.overview import COMPONENT as HOME_AFTER_MAP
 
 
 @dataclass
@@ -32,7 +33,7 @@ def maps(at) -> list[MapSeen]:
     """Every map on the page, with the payloads carried beside it (a map whose payload is missing fails)."""
     payloads, opts = {}, []
     for el in at.get("bidi_component"):
-        if el.proto.component_name == AFTER_MAP:  # What if's invisible details trigger, not a map
+        if el.proto.component_name in (AFTER_MAP, HOME_AFTER_MAP):  # What if's and Home's invisible triggers
             continue
         assert el.proto.component_name == COMPONENT
         kind = el.proto.WhichOneof("data")

@@ -51,3 +51,23 @@ def test_bad_city_in_link_falls_back():
     assert not at.exception
     assert any("Unknown city" in w.value for w in at.warning)
     assert at.title[0].value.startswith("Los Angeles")
+
+
+def test_home_draws_its_chart_once_the_browser_has_drawn_a_map():
+    """First page of a session: the chart's place is held and an invisible trigger waits for the map (the browser
+    then asks for the chart's fragment); once the session has drawn a map, every run draws the chart at once."""
+    import json
+
+    from explorer.ui.overview import COMPONENT, READY
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 0
+    (trigger,) = [c for c in at.get("bidi_component") if c.proto.component_name == COMPONENT]
+    spec = json.loads(trigger.proto.json)
+    assert spec["token"] and spec["data"] == maps(at)[0].data["key"]
+    at.session_state[READY] = True  # what the trigger's callback sets before it reruns the chart's fragment
+    at.run()
+    (chart,) = at.get("plotly_chart")
+    assert "through the day" in json.loads(chart.proto.spec)["layout"]["title"]["text"]
+    (trigger,) = [c for c in at.get("bidi_component") if c.proto.component_name == COMPONENT]
+    assert json.loads(trigger.proto.json)["token"] is None
