@@ -157,12 +157,15 @@ def test_event_free_samples_stay_inside_what_each_sensor_recorded_in_training():
     assert (np.median(res.baseline, axis=0) > 1).all()  # no freeway at a standstill on an ordinary Friday
 
 
-def test_cli_train_records_a_chosen_crps_weight_and_refuses_a_negative_one(tmp_path):
+def test_cli_train_records_chosen_loss_weights_and_refuses_a_negative_one(tmp_path):
     out = tmp_path / "generator"
-    r = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", "--crps-weight", "30", "--out", str(out)])
+    r = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", "--crps-weight", "30", "--adv-weight",
+                                 "0.3", "--out", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     meta = json.loads(out.with_suffix(".json").read_text())
-    assert meta["config"]["crps_weight"] == 30.0  # (the recorded command is sys.argv: not the runner's)
-    bad = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", "--crps-weight", "-1", "--out",
-                                   str(tmp_path / "bad")])  # fmt: skip
-    assert bad.exit_code == 2 and not (tmp_path / "bad.json").exists()
+    # (the recorded command is sys.argv: not the runner's)
+    assert meta["config"]["crps_weight"] == 30.0 and meta["config"]["adv_weight"] == 0.3
+    for flag in ("--crps-weight", "--adv-weight"):
+        bad = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", flag, "-1", "--out",
+                                       str(tmp_path / "bad")])  # fmt: skip
+        assert bad.exit_code == 2 and not (tmp_path / "bad.json").exists()

@@ -41,7 +41,7 @@ def test_sampling_path_matches_the_training_path(bundle):
         dev = m.event(field.expand(8, -1, -1), cond, noise[3], noise[4])
         fast = sample_base(m, tuple(t.clone() for t in noise), cond)
         cols, resp = m.event.support(field)
-        fast_dev = m.event.sample_at(resp, cols, cond, noise[3], noise[4][:, cols])
+        fast_dev = m.event.sample_at(resp, cols, cond, noise[3], noise[4][:, cols], cols == 3)
     torch.testing.assert_close(fast, base, rtol=0, atol=1e-6)
     torch.testing.assert_close(fast_dev, dev[..., cols], rtol=1e-5, atol=1e-6)
     outside = torch.ones(m.n, dtype=torch.bool)
@@ -89,3 +89,23 @@ def test_chunked_sampling_is_bit_identical(bundle):
             for cb in (1 << 40, one_row, 3 * one_row)]  # fmt: skip
     for base in outs[1:]:
         assert torch.equal(base, outs[0])
+
+
+def test_the_origin_gets_the_stated_size_in_every_sample_and_the_reach_varies(bundle):
+    """At the sensor the request names, every sample carries the same deviation (the planner states that size);
+    where the learned response reaches beyond it, the samples differ (its uncertainty is sampled, not painted)."""
+    m = bundle.model
+    cond = torch.from_numpy(calendar_features(np.arange(24), np.full(24, 2), np.zeros(24)))[None].expand(32, -1, -1)
+    noise = m.noise(32, torch.Generator().manual_seed(5))
+    field = torch.zeros(32, 24, m.n)
+    field[:, 8:11, 3] = 0.4
+    with torch.no_grad():
+        dev = m.event(field, cond, noise[3], noise[4])
+    at_origin = dev[:, 8:11, 3]
+    assert bool((at_origin != 0).all())
+    torch.testing.assert_close(at_origin, at_origin[:1].expand_as(at_origin), rtol=1e-5, atol=1e-7)
+    away = dev.abs().amax(dim=(0, 1)) > 1e-4 * dev.abs().max()
+    away[3] = False
+    assert bool(away.any())  # the learned response reaches other sensors
+    spread = dev[..., away].std(0) / dev[..., away].abs().mean(0).clamp(min=1e-9)
+    assert float(spread.max()) > 0.01

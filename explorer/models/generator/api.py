@@ -111,7 +111,8 @@ class GeneratorBundle:
         if limit is not None:
             ok = torch.from_numpy(np.asarray(limit, bool)).to(dev_)[cols]
             cols, resp = cols[ok], resp[:, ok]
-        dev = self.model.event.sample_at(resp, cols, c, z[3], z[4][:, cols]).mul_(self.event_gain)
+        origin = f[0].abs().amax(0)[cols] > 0
+        dev = self.model.event.sample_at(resp, cols, c, z[3], z[4][:, cols], origin).mul_(self.event_gain)
         lo, hi = dev_limits(self.domain)
         return base.cpu().numpy(), cols.cpu().numpy(), dev.clamp_(lo, hi).cpu().numpy()
 

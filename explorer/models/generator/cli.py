@@ -53,6 +53,9 @@ def train(
     threads: int | None = typer.Option(None, help="torch CPU threads"),
     max_minutes: float | None = typer.Option(None, help="stop training after this many minutes"),
     crps_weight: float | None = typer.Option(None, min=0.0, help="weight of the CRPS loss (default: the config's)"),
+    adv_weight: float | None = typer.Option(None, min=0.0, help="weight of the critic's term (default: the config's)"),
+    pair_hops: int | None = typer.Option(None, min=0, help="graph links the learned origin-to-sensor pattern may "
+                                         "span (0: any; default: the config's)"),
 ) -> None:
     """Train the generator of a city (progress bar, resumable) and write its checkpoint."""
     from explorer.errors import ExplorerError
@@ -60,7 +63,8 @@ def train(
     from explorer.models.generator.train import train as run_train
 
     _threads(threads)
-    cfg = GeneratorConfig(**{k: v for k, v in {"steps": steps, "crps_weight": crps_weight}.items() if v is not None})
+    chosen = {"steps": steps, "crps_weight": crps_weight, "adv_weight": adv_weight, "pair_hops": pair_hops}
+    cfg = GeneratorConfig(**{k: v for k, v in chosen.items() if v is not None})
     command = "explorer generate train " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     try:
         path = run_train(

@@ -56,6 +56,7 @@ class GeneratorConfig:
     gp_weight: float = 10.0
     aux_weight: float = 20.0  # requested size at the origin (relative error)
     quantile_weight: float = 0.0  # per-sensor quantiles of a batch vs the training residuals (0: off)
+    adv_weight: float = 1.0  # the critic's (adversarial) term in the generator's loss
     crps_weight: float = 10.0  # per-cell CRPS of two samples against the real window (a proper scoring rule)
     r_clip: float = 16.0  # residual clip (training data) and soft clip (generator)
     components: int = 6  # event branch: spatio-temporal components (half for small events, half for large)
@@ -63,6 +64,8 @@ class GeneratorConfig:
     lag_before: int = 3  # event branch: hours of build-up before the origin's hours
     lag_after: int = 6  # event branch: hours the response may last after them
     pair_specific: bool = True  # event branch: a learned origin-to-sensor pattern (cities up to PAIR_MAX sensors)
+    pair_hops: int = 1  # event branch: that pattern links sensors at most this many graph links apart (0: any)
+    tau_init: float = 0.5  # event branch: initial per-sample spread (log-normal) of the response away from the origin
     keep_origin: float = 0.5  # training: share of the history's episodes given as conditions (others: background)
     event_lr_scale: float = 10.0  # training: the event branch learns this much faster (few, sparse signals)
     seed: int = 0
@@ -73,7 +76,7 @@ class GeneratorConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeneratorConfig:
         names = {f.name for f in fields(cls)}
-        legacy = {"r_clip": 16.0}  # checkpoints written before the field existed
+        legacy = {"r_clip": 16.0, "pair_hops": 0}  # checkpoints written before the field existed
         return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
@@ -93,6 +96,16 @@ def transition(adj: np.ndarray | sparse.spmatrix) -> torch.Tensor:
     np.fill_diagonal(a, 0.0)
     deg = a.sum(1, keepdims=True)
     return torch.from_numpy(np.where(deg > 0, a / np.maximum(deg, 1e-12), 0.0).astype(np.float32))
+
+
+def within_hops(adj: np.ndarray | sparse.spmatrix, hops: int) -> np.ndarray:
+    """(N, N) bool: sensors at most ``hops`` links apart, either direction (the diagonal included)."""
+    a = sparse.csr_matrix(adj, dtype=np.float32)
+    step = ((a + a.T + sparse.identity(a.shape[0], format="csr")) > 0).astype(np.float32)
+    reach = sparse.identity(a.shape[0], dtype=np.float32, format="csr")
+    for _ in range(hops):
+        reach = ((reach @ step) > 0).astype(np.float32)
+    return reach.toarray() > 0
 
 
 def calendar_features(hours: np.ndarray, dows: np.ndarray, holidays: np.ndarray) -> np.ndarray:
@@ -146,7 +159,9 @@ class EventResponse(nn.Module):
     along the links, plus ``part @ pair[j]``, a learned origin-to-sensor pattern), then along the hours with its own
     kernel over lags ``-lag_before .. +lag_after`` (build-up before, lasting queue after), times a gain set by
     the hour of day and a per-sample log-normal factor (uncertainty of the component), all times a per-sample
-    log-normal factor per sensor. At initialisation it paints the origin's field at the origin and nothing
+    log-normal factor per sensor. At the origin itself (the sensors the field names) neither per-sample factor
+    applies: the size there is what the planner stated, so the spread is learned where the event reaches, not
+    pinned by the origin's size. At initialisation it paints the origin's field at the origin and nothing
     else; everything beyond is learned from the episodes of the history."""
 
     def __init__(self, cfg: GeneratorConfig, adjacency: np.ndarray | sparse.spmatrix) -> None:
@@ -163,6 +178,11 @@ class EventResponse(nn.Module):
         hop[[0, self.half], 0] = 1.0  # the two parts add up to the field: together they paint it at the origin
         self.hop = nn.Parameter(hop)
         self.pair = nn.Parameter(torch.zeros(j, n, n)) if cfg.pair_specific and n <= PAIR_MAX else None
+        near = None
+        if self.pair is not None and cfg.pair_hops > 0:
+            near = torch.from_numpy(within_hops(adjacency, cfg.pair_hops))
+        self.register_buffer("pair_near", near, persistent=False)
+        self._pair_cache: tuple[Any, torch.Tensor] | None = None
         lags = torch.arange(-cfg.lag_before, cfg.lag_after + 1, dtype=torch.float32)
         centres = torch.linspace(-1, 4, j - self.half).repeat(2)[:j]
         kernel = torch.stack([torch.exp(-0.5 * ((lags - c) / 1.5) ** 2) / 3 for c in centres])
@@ -172,7 +192,7 @@ class EventResponse(nn.Module):
         nn.init.zeros_(self.hour_gain.weight)
         nn.init.zeros_(self.hour_gain.bias)
         self.log_sigma = nn.Parameter(torch.full((j,), -2.0))  # per-sample spread of each component
-        self.log_tau = nn.Parameter(torch.full((n,), -2.0))  # per-sample spread per sensor
+        self.log_tau = nn.Parameter(torch.full((n,), float(np.log(cfg.tau_init))))  # per-sample spread per sensor
         # size where an event counts as large (event units; set at training: 1 count scale, or 30 % slower)
         self.register_buffer("knee", torch.ones(()))
 
@@ -182,12 +202,27 @@ class EventResponse(nn.Module):
         large = field * field.abs() / (field.abs() + self.knee)
         return field - large, large
 
+    def pair_pattern(self) -> torch.Tensor | None:
+        """The learned origin-to-sensor pattern (J, N, N), zero between sensors more than ``pair_hops`` links apart:
+        farther away the response spreads only by the graph hops, whose weights every origin shares (a pattern
+        free to reach anywhere learned the confounded congestion of each origin's training days, which did not
+        carry to other days). Computed once per weights when no gradient is needed."""
+        if self.pair is None or self.pair_near is None:
+            return self.pair
+        if torch.is_grad_enabled():
+            return self.pair * self.pair_near
+        key = (self.pair._version, self.pair.data_ptr(), self.pair.device)
+        if self._pair_cache is None or self._pair_cache[0] != key:
+            self._pair_cache = (key, self.pair * self.pair_near)
+        return self._pair_cache[1]
+
     def spatial(self, field: torch.Tensor) -> torch.Tensor:
         """(B, 24, N) -> (B, 24, N, J): each component's spread over the graph."""
         out = []
+        full = self.pair_pattern()
         for part, hop, pair in zip(self.parts(field), (self.hop[: self.half], self.hop[self.half :]),
-                                   (None, None) if self.pair is None else (self.pair[: self.half],
-                                                                           self.pair[self.half :]), strict=True):
+                                   (None, None) if full is None else (full[: self.half], full[self.half :]),
+                                   strict=True):
             xs = [part]
             for p in (self.p_fwd, self.p_bwd):
                 x = part
@@ -221,8 +256,12 @@ class EventResponse(nn.Module):
     def forward(self, field: torch.Tensor, cond: torch.Tensor, z_event: torch.Tensor, z_sensor: torch.Tensor
                 ) -> torch.Tensor:
         resp = self.temporal(self.spatial(field))  # (B, 24, N, J)
-        dev = torch.einsum("btnj,btj->btn", resp, self.shape(cond, z_event))
-        return dev * self.sensor_factor(z_sensor)[:, None, :]
+        dev = torch.einsum("btnj,btj->btn", resp, self.shape(cond, z_event)) * self.sensor_factor(z_sensor)[:, None]
+        origin = field.abs().amax(1) > 0  # (B, N)
+        if not bool(origin.any()):
+            return dev
+        plain = torch.einsum("btnj,btj->btn", resp, torch.exp(self.hour_gain(cond)))
+        return torch.where(origin[:, None], plain, dev)
 
     @torch.no_grad()
     def support(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,10 +273,14 @@ class EventResponse(nn.Module):
 
     @torch.no_grad()
     def sample_at(self, resp: torch.Tensor, cols: torch.Tensor, cond: torch.Tensor, z_event: torch.Tensor,
-                  z_sensor: torch.Tensor) -> torch.Tensor:
-        """Deviation (S, 24, M) at ``cols`` from :meth:`support`'s components; cond (S, 24, C), noise (S, J), (S, M)."""
+                  z_sensor: torch.Tensor, origin: torch.Tensor | None = None) -> torch.Tensor:
+        """Deviation (S, 24, M) at ``cols`` from :meth:`support`'s components; cond (S, 24, C), noise (S, J), (S, M);
+        ``origin`` (M,) bool: which of ``cols`` the field names (no per-sample factors there)."""
         dev = torch.einsum("tmj,stj->stm", resp, self.shape(cond, z_event))
-        return dev.mul_(self.sensor_factor(z_sensor, cols)[:, None, :])
+        dev.mul_(self.sensor_factor(z_sensor, cols)[:, None, :])
+        if origin is not None and bool(origin.any()):
+            dev[..., origin] = torch.einsum("tmj,stj->stm", resp[:, origin], torch.exp(self.hour_gain(cond)))
+        return dev
 
 
 def dev_limits(domain: str) -> tuple[float, float]:

@@ -243,7 +243,7 @@ def train(
         gen = generated_deviation(fake2, two(mu), two(sd), dom, g.event_scale)
         rel = (gen - two(o)) / two(o).abs().clamp(min=0.1)
         aux = (rel**2 * two(hot)).sum() / (2 * hot.sum()).clamp(min=1.0)  # size at the origins
-        loss_g = -c(fake * m, m, cond, o).mean() + cfg.aux_weight * aux + cfg.crps_weight * crps
+        loss_g = -cfg.adv_weight * c(fake * m, m, cond, o).mean() + cfg.aux_weight * aux + cfg.crps_weight * crps
         if cfg.quantile_weight:
             q_fake = torch.quantile(fake.reshape(-1, fake.shape[2]), data.q_levels, dim=0)  # (L, N)
             loss_g = loss_g + cfg.quantile_weight * (q_fake - data.q_real).abs().mean()
