@@ -93,7 +93,8 @@ def test_chunked_sampling_is_bit_identical(bundle):
 
 def test_the_origin_gets_the_stated_size_in_every_sample_and_the_reach_varies(bundle):
     """At the sensor the request names, every sample carries the same deviation (the planner states that size);
-    where the learned response reaches beyond it, the samples differ (its uncertainty is sampled, not painted)."""
+    where the learned response reaches beyond it, the samples differ (its uncertainty is sampled, not painted).
+    A checkpoint written before that rule (``origin_fixed`` false) keeps its per-sample factor at the origin."""
     m = bundle.model
     cond = torch.from_numpy(calendar_features(np.arange(24), np.full(24, 2), np.zeros(24)))[None].expand(32, -1, -1)
     noise = m.noise(32, torch.Generator().manual_seed(5))
@@ -103,7 +104,8 @@ def test_the_origin_gets_the_stated_size_in_every_sample_and_the_reach_varies(bu
         dev = m.event(field, cond, noise[3], noise[4])
     at_origin = dev[:, 8:11, 3]
     assert bool((at_origin != 0).all())
-    torch.testing.assert_close(at_origin, at_origin[:1].expand_as(at_origin), rtol=1e-5, atol=1e-7)
+    same = torch.allclose(at_origin, at_origin[:1].expand_as(at_origin), rtol=1e-5, atol=1e-7)
+    assert same == bundle.config.origin_fixed
     away = dev.abs().amax(dim=(0, 1)) > 1e-4 * dev.abs().max()
     away[3] = False
     assert bool(away.any())  # the learned response reaches other sensors

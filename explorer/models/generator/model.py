@@ -66,6 +66,7 @@ class GeneratorConfig:
     pair_specific: bool = True  # event branch: a learned origin-to-sensor pattern (cities up to PAIR_MAX sensors)
     pair_hops: int = 1  # event branch: that pattern links sensors at most this many graph links apart (0: any)
     tau_init: float = 0.5  # event branch: initial per-sample spread (log-normal) of the response away from the origin
+    origin_fixed: bool = True  # event branch: no per-sample factors at the origin (the stated size in every sample)
     keep_origin: float = 0.5  # training: share of the history's episodes given as conditions (others: background)
     event_lr_scale: float = 10.0  # training: the event branch learns this much faster (few, sparse signals)
     seed: int = 0
@@ -76,7 +77,8 @@ class GeneratorConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeneratorConfig:
         names = {f.name for f in fields(cls)}
-        legacy = {"r_clip": 16.0, "pair_hops": 0}  # checkpoints written before the field existed
+        # checkpoints written before a field existed behave as they were trained
+        legacy = {"r_clip": 16.0, "pair_hops": 0, "tau_init": float(np.exp(-2.0)), "origin_fixed": False}
         return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
@@ -160,14 +162,16 @@ class EventResponse(nn.Module):
     kernel over lags ``-lag_before .. +lag_after`` (build-up before, lasting queue after), times a gain set by
     the hour of day and a per-sample log-normal factor (uncertainty of the component), all times a per-sample
     log-normal factor per sensor. At the origin itself (the sensors the field names) neither per-sample factor
-    applies: the size there is what the planner stated, so the spread is learned where the event reaches, not
-    pinned by the origin's size. At initialisation it paints the origin's field at the origin and nothing
-    else; everything beyond is learned from the episodes of the history."""
+    applies (``origin_fixed``; checkpoints written before it existed keep both): the size there is what the
+    planner stated, so the spread is learned where the event reaches, not pinned by the origin's size. At
+    initialisation it paints the origin's field at the origin and nothing else; everything beyond is learned
+    from the episodes of the history."""
 
     def __init__(self, cfg: GeneratorConfig, adjacency: np.ndarray | sparse.spmatrix) -> None:
         super().__init__()
         n, j = adjacency.shape[0], cfg.components
         self.n, self.hops, self.before, self.after = n, cfg.hops, cfg.lag_before, cfg.lag_after
+        self.origin_fixed = cfg.origin_fixed
         adj_t = adjacency.T if sparse.issparse(adjacency) else np.asarray(adjacency).T
         hops = [transition(a) for a in (adjacency, adj_t)]
         hops = [p.t().coalesce() if p.is_sparse else p for p in hops]  # see _hop
@@ -258,7 +262,7 @@ class EventResponse(nn.Module):
         resp = self.temporal(self.spatial(field))  # (B, 24, N, J)
         dev = torch.einsum("btnj,btj->btn", resp, self.shape(cond, z_event)) * self.sensor_factor(z_sensor)[:, None]
         origin = field.abs().amax(1) > 0  # (B, N)
-        if not bool(origin.any()):
+        if not self.origin_fixed or not bool(origin.any()):
             return dev
         plain = torch.einsum("btnj,btj->btn", resp, torch.exp(self.hour_gain(cond)))
         return torch.where(origin[:, None], plain, dev)
@@ -278,7 +282,7 @@ class EventResponse(nn.Module):
         ``origin`` (M,) bool: which of ``cols`` the field names (no per-sample factors there)."""
         dev = torch.einsum("tmj,stj->stm", resp, self.shape(cond, z_event))
         dev.mul_(self.sensor_factor(z_sensor, cols)[:, None, :])
-        if origin is not None and bool(origin.any()):
+        if self.origin_fixed and origin is not None and bool(origin.any()):
             dev[..., origin] = torch.einsum("tmj,stj->stm", resp[:, origin], torch.exp(self.hour_gain(cond)))
         return dev
 
