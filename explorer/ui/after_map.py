@@ -21,11 +21,11 @@ COMPONENT = "urban-whatif-explorer.after-map"
 DETAILS = "sc_details"  # the details fragment's key (st.fragment(key=...))
 WAIT_MS = 3000  # ask for the details anyway after this long (a map that failed to draw)
 _JS = """
-export default function whatifAfterMap({ data, parentElement, setTriggerValue }) {
+export default function afterMap({ data, parentElement, setTriggerValue }) {
   const node = parentElement instanceof ShadowRoot ? parentElement.host : parentElement;
   const box = node && node.closest && node.closest('[data-testid="stElementContainer"]');
   if (box) box.style.display = "none";
-  const d = data || {}, S = (window.__whatifAfterMap = window.__whatifAfterMap || { fired: [] });
+  const d = data || {}, S = (window[d.state] = window[d.state] || { fired: [] });
   if (!d.token || S.fired.includes(d.token)) return;
   S.fired.push(d.token);
   if (S.fired.length > 50) S.fired.splice(0, S.fired.length - 50);
@@ -44,8 +44,11 @@ export default function whatifAfterMap({ data, parentElement, setTriggerValue })
 
 
 @cache
-def _mount() -> Any:
-    return st.components.v2.component(COMPONENT, js=_JS)
+def mount(name: str) -> Any:
+    """The invisible after-map component registered as ``name``: given ``data={"token", "data", "wait_ms",
+    "state"}``, once the page's map shows ``data`` (or after ``wait_ms``) it sends the trigger ``ready`` = token
+    (once per token) and records it in ``window[state].last``."""
+    return st.components.v2.component(name, js=_JS)
 
 
 def page_run(state: MutableMapping[str, Any]) -> None:
@@ -70,5 +73,5 @@ def details_after_map(map_data_key: str, armed: bool) -> None:
     state = st.session_state
     state["sc_after_map_n"] = n = state.get("sc_after_map_n", 0) + 1
     token = f"{map_data_key}#{n}" if armed else None
-    _mount()(data={"token": token, "data": map_data_key, "wait_ms": WAIT_MS}, key="sc_after_map",
-             on_ready_change=_details_now)
+    mount(COMPONENT)(data={"token": token, "data": map_data_key, "wait_ms": WAIT_MS, "state": "__whatifAfterMap"},
+                     key="sc_after_map", on_ready_change=_details_now)

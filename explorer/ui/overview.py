@@ -12,13 +12,11 @@ placeholder is drawn until :data:`READY` is set in the session.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.render.overview import daily_profile_figure
+from explorer.ui.after_map import mount
 from explorer.ui.state import cached_city
 
 COMPONENT = "urban-whatif-explorer.home-after-map"
@@ -26,37 +24,12 @@ CHART = "home_chart"  # the chart's fragment (st.fragment(key=...))
 READY = "home_chart_ready"  # session flag: the browser has drawn a map and may load Plotly now
 WAIT_MS = 3000  # ask for the chart anyway after this long (a map that failed to draw)
 CHART_HEIGHT = 420  # the figure's height (explorer.render.overview), held by the placeholder
-_JS = """
-export default function homeAfterMap({ data, parentElement, setTriggerValue }) {
-  const node = parentElement instanceof ShadowRoot ? parentElement.host : parentElement;
-  const box = node && node.closest && node.closest('[data-testid="stElementContainer"]');
-  if (box) box.style.display = "none";
-  const d = data || {}, S = (window.__homeAfterMap = window.__homeAfterMap || { fired: [] });
-  if (!d.token || S.fired.includes(d.token)) return;
-  S.fired.push(d.token);
-  const t0 = performance.now();
-  const drawn = () => [...document.querySelectorAll('[data-testid="explorerDeckMap"]')]
-    .some((m) => m.dataset.renderedData === d.data);
-  const step = () => {
-    if (drawn() || performance.now() - t0 > d.wait_ms) {
-      S.last = { token: d.token, waited: performance.now() - t0, t: performance.now() };
-      setTriggerValue("ready", d.token);
-    } else setTimeout(step, 8);
-  };
-  step();
-}
-"""
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def cached_profile(slug: str) -> go.Figure:
     """The city's daily profile chart."""
     return daily_profile_figure(cached_city(slug))
-
-
-@cache
-def _mount() -> Any:
-    return st.components.v2.component(COMPONENT, js=_JS)
 
 
 def _chart_now() -> None:
@@ -76,6 +49,7 @@ def profile_after_map(slug: str, map_data_key: str) -> None:
     """Home's daily-profile chart: at once once the session's browser has drawn a map, else once it has drawn
     the map showing ``map_data_key`` (call after the map)."""
     first = not st.session_state.get(READY)
-    _mount()(data={"token": f"{map_data_key}#first" if first else None, "data": map_data_key, "wait_ms": WAIT_MS},
-             key="home_after_map", on_ready_change=_chart_now)
+    token = f"{map_data_key}#first" if first else None
+    mount(COMPONENT)(data={"token": token, "data": map_data_key, "wait_ms": WAIT_MS, "state": "__homeAfterMap"},
+                     key="home_after_map", on_ready_change=_chart_now)
     _chart(slug)
