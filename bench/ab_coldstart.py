@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-from explorer.bench.browser import _import_time_s, wait_ready
+from explorer.bench.browser import _import_time_s, wait_ready, whatif_next_s
 from explorer.bench.common import CHROMIUM, CHROMIUM_FLAGS, ROOT, chromium, dist, ratio, streamlit_server
 
 CHART = '[data-testid="stPlotlyChart"] .main-svg'
@@ -37,12 +37,7 @@ def cold(browser, script: Path, env: dict[str, str], whatif: bool,  # type: igno
             if chart_first:
                 page.wait_for_selector(CHART, timeout=120_000)
                 chart = time.perf_counter() - t0
-            w = None
-            if whatif:
-                t1 = time.perf_counter()
-                page.goto(f"{url}/scenario")
-                wait_ready(page)
-                w = time.perf_counter() - t1
+            w = whatif_next_s(page, url) if whatif else None
     finally:
         ctx.close()
     return ready, chart, w

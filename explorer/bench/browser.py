@@ -262,6 +262,14 @@ def _import_time_s() -> float:
     return time.perf_counter() - t
 
 
+def whatif_next_s(page: Any, url: str) -> float:
+    """Seconds from asking for What if (a fresh page load of ``/scenario``) to its map drawn and the page idle."""
+    t = time.perf_counter()
+    page.goto(f"{url}/scenario")
+    wait_ready(page)
+    return time.perf_counter() - t
+
+
 def _cold_page(browser: Any, script: Path, launcher: str, then_whatif: bool,
                after_warmup: bool = False) -> tuple[float, float, float | None]:
     """One fresh server: (seconds to /_stcore/health, to the page's map drawn and idle, then to What-if ready).
@@ -282,12 +290,7 @@ def _cold_page(browser: Any, script: Path, launcher: str, then_whatif: bool,
             page.goto(url)
             wait_ready(page)
             ready = time.perf_counter() - t0
-            whatif = None
-            if then_whatif:
-                t1 = time.perf_counter()
-                page.goto(f"{url}/scenario")
-                wait_ready(page)
-                whatif = time.perf_counter() - t1
+            whatif = whatif_next_s(page, url) if then_whatif else None
     finally:
         ctx.close()
     return health, ready, whatif
