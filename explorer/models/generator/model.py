@@ -247,8 +247,11 @@ class EventResponse(nn.Module):
         w = self.kernel.flip(-1)[:, None, :]  # conv1d correlates: flip to convolve
         return nn.functional.conv1d(x, w, groups=j).reshape(b, n, j, t).permute(0, 3, 1, 2)
 
-    def shape(self, cond: torch.Tensor, z_event: torch.Tensor) -> torch.Tensor:
-        """(B, 24, J) gains: hour of day times a per-sample log-normal factor per component (mean 1)."""
+    def shape(self, cond: torch.Tensor, z_event: torch.Tensor | None) -> torch.Tensor:
+        """(B, 24, J) gains: hour of day times a per-sample log-normal factor per component (mean 1); without
+        ``z_event`` the hour of day alone (what the origin gets when ``origin_fixed``)."""
+        if z_event is None:
+            return torch.exp(self.hour_gain(cond))
         sig = torch.exp(self.log_sigma)
         return torch.exp(self.hour_gain(cond) + (sig * z_event - 0.5 * sig**2)[:, None, :])
 
@@ -264,7 +267,7 @@ class EventResponse(nn.Module):
         origin = field.abs().amax(1) > 0  # (B, N)
         if not self.origin_fixed or not bool(origin.any()):
             return dev
-        plain = torch.einsum("btnj,btj->btn", resp, torch.exp(self.hour_gain(cond)))
+        plain = torch.einsum("btnj,btj->btn", resp, self.shape(cond, None))
         return torch.where(origin[:, None], plain, dev)
 
     @torch.no_grad()
@@ -283,7 +286,7 @@ class EventResponse(nn.Module):
         dev = torch.einsum("tmj,stj->stm", resp, self.shape(cond, z_event))
         dev.mul_(self.sensor_factor(z_sensor, cols)[:, None, :])
         if self.origin_fixed and origin is not None and bool(origin.any()):
-            dev[..., origin] = torch.einsum("tmj,stj->stm", resp[:, origin], torch.exp(self.hour_gain(cond)))
+            dev[..., origin] = torch.einsum("tmj,stj->stm", resp[:, origin], self.shape(cond, None))
         return dev
 
 
