@@ -169,3 +169,20 @@ def test_cli_train_records_chosen_loss_weights_and_refuses_a_negative_one(tmp_pa
         bad = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", flag, "-1", "--out",
                                        str(tmp_path / "bad")])  # fmt: skip
         assert bad.exit_code == 2 and not (tmp_path / "bad.json").exists()
+
+
+def test_cli_train_same_sign_keeps_the_event_weights_non_negative(tmp_path):
+    """``--same-sign`` clips the event branch's graph, pattern and time weights at 0 after every step (so the
+    response has the origin's sign everywhere); without it the same steps leave some of them negative."""
+    from safetensors.torch import load_file
+
+    lows = {}
+    for flag in ("--same-sign", "--free-sign"):
+        out = tmp_path / flag.strip("-")
+        r = CliRunner().invoke(app, ["train", "--city", "melbourne", "--dry-run", flag, "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert json.loads(out.with_suffix(".json").read_text())["config"]["same_sign"] is (flag == "--same-sign")
+        w = load_file(str(out.with_suffix(".safetensors")))
+        lows[flag] = min(float(w[k].min()) for k in w if k.split(".")[-1] in ("hop", "kernel", "pair"))
+    assert lows["--same-sign"] >= 0.0
+    assert lows["--free-sign"] < 0.0

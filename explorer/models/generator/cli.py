@@ -56,6 +56,8 @@ def train(
     adv_weight: float | None = typer.Option(None, min=0.0, help="weight of the critic's term (default: the config's)"),
     pair_hops: int | None = typer.Option(None, min=0, help="graph links the learned origin-to-sensor pattern may "
                                          "span (0: any; default: the config's)"),
+    same_sign: bool | None = typer.Option(None, "--same-sign/--free-sign", help="keep the event response's "
+                                          "graph, pattern and time weights >= 0 (default: the config's)"),
 ) -> None:
     """Train the generator of a city (progress bar, resumable) and write its checkpoint."""
     from explorer.errors import ExplorerError
@@ -63,7 +65,8 @@ def train(
     from explorer.models.generator.train import train as run_train
 
     _threads(threads)
-    chosen = {"steps": steps, "crps_weight": crps_weight, "adv_weight": adv_weight, "pair_hops": pair_hops}
+    chosen = {"steps": steps, "crps_weight": crps_weight, "adv_weight": adv_weight, "pair_hops": pair_hops,
+              "same_sign": same_sign}
     cfg = GeneratorConfig(**{k: v for k, v in chosen.items() if v is not None})
     command = "explorer generate train " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     try:

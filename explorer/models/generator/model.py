@@ -67,6 +67,7 @@ class GeneratorConfig:
     pair_hops: int = 1  # event branch: that pattern links sensors at most this many graph links apart (0: any)
     tau_init: float = 0.5  # event branch: initial per-sample spread (log-normal) of the response away from the origin
     origin_fixed: bool = True  # event branch: no per-sample factors at the origin (the stated size in every sample)
+    same_sign: bool = False  # event branch: graph, pattern and time weights kept >= 0 (response of the origin's sign)
     keep_origin: float = 0.5  # training: share of the history's episodes given as conditions (others: background)
     event_lr_scale: float = 10.0  # training: the event branch learns this much faster (few, sparse signals)
     seed: int = 0
@@ -78,7 +79,8 @@ class GeneratorConfig:
     def from_dict(cls, d: dict[str, Any]) -> GeneratorConfig:
         names = {f.name for f in fields(cls)}
         # checkpoints written before a field existed behave as they were trained
-        legacy = {"r_clip": 16.0, "pair_hops": 0, "tau_init": float(np.exp(-2.0)), "origin_fixed": False}
+        legacy = {"r_clip": 16.0, "pair_hops": 0, "tau_init": float(np.exp(-2.0)), "origin_fixed": False,
+                  "same_sign": False}
         return cls(**{**legacy, **{k: v for k, v in d.items() if k in names}})
 
 
@@ -199,6 +201,16 @@ class EventResponse(nn.Module):
         self.log_tau = nn.Parameter(torch.full((n,), float(np.log(cfg.tau_init))))  # per-sample spread per sensor
         # size where an event counts as large (event units; set at training: 1 count scale, or 30 % slower)
         self.register_buffer("knee", torch.ones(()))
+
+    @torch.no_grad()
+    def keep_sign_(self) -> None:
+        """Clip the graph, pattern and time weights at 0 (``same_sign``, after each optimiser step): with the
+        positive hour and per-sample factors, every sensor then moves the way the origin does (a crowd adds
+        people where it reaches, a slowdown slows its neighbours); how far and how much stays learned."""
+        for p in (self.hop, self.kernel, self.pair):
+            if p is not None:
+                p.clamp_(min=0.0)
+        self._pair_cache = None
 
     def parts(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The field split into a small-event part that saturates at the knee and the large-event rest (they

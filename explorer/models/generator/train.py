@@ -250,6 +250,8 @@ def train(
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if cfg.same_sign:
+            g.event.keep_sign_()
         if step % 20 == 0:
             bar.set_postfix(w=f"{w_dist.item():.3f}", aux=f"{aux.item():.4f}", crps=f"{crps.item():.3f}")
         if not dry_run and (step + 1) % save_every == 0 and step + 1 < cfg.steps:
