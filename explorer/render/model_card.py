@@ -188,6 +188,9 @@ def training_details(meta: dict, weights: str) -> str:
         f"components over {cfg.get('hops', '?')} graph hops and lags from {cfg.get('lag_before', '?')} h before "
         f"to {cfg.get('lag_after', '?')} h after the event.",
     ]
+    if cfg.get("same_sign"):
+        rows.append("- Sign of the event response (set, not learned): every sensor an event reaches moves the way "
+                    "its place does (a crowd adds people, a slowdown slows); how far, when and how much is learned.")
     if "alpha" in m:
         rows.append(f"- Spread calibration (set, not learned): the noise is scaled by {m['alpha']:.2f}, which takes "
                     f"validation coverage from {m.get('val_coverage_raw', 0):.0%} to "

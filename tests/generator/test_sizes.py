@@ -3,6 +3,7 @@ city-wide total stays inside the range the city's own past events show. Times re
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from explorer.cities import load_city
@@ -37,6 +38,17 @@ def test_city_wide_extra_people_stay_within_the_learned_share_whatever_the_reach
     # (the earlier model gave 21x the request at 0.5 km)
     for share in shares:
         assert 0.85 <= share <= max(p90, 1.0) * 1.1, (shares, p90)
+
+
+def test_a_crowd_takes_people_from_no_counter(melbourne):
+    """The committed Melbourne generator keeps its response's sign (``same_sign``): the counters a crowd reaches
+    gain people or stay as they were, none loses them (the 5 Dec model, free in sign, took ~470 people from
+    counters 26 and 28 for 2,000 at counter 4 within 2 km)."""
+    city, bundle = melbourne
+    res = generate(city, _crowd(2.0), n_samples=32, seed=0, model=bundle)
+    extra = (res.scenario_samples - res.baseline).sum(axis=1)  # (samples, counters): extra people over the window
+    assert float(extra.min()) >= -1e-3 * 4000
+    assert int((np.median(extra, axis=0) > 1.0).sum()) >= 3  # and it does reach beyond the origin
 
 
 def test_headline_times_are_the_scenarios_day_and_hour(melbourne):

@@ -39,5 +39,7 @@ def test_model_card_shows_a_held_out_event_and_compares_real_and_generated_days(
     meta = json.loads((Path(PAGE).parents[1] / "data/cities/melbourne/models/generator.json").read_text())
     gain = meta["metrics"]["event_gain"]
     assert f"the learned response is scaled by {gain:.2f}" in text  # the checkpoint's own calibration
+    # what is set rather than learned is said: Melbourne's response keeps its origin's sign
+    assert meta["config"]["same_sign"] and "Sign of the event response (set, not learned)" in text
     at.selectbox(key="mc_dow").set_value(6).run()
     assert not at.exception
