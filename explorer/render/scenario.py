@@ -145,7 +145,11 @@ def headline_cards(result: ScenarioResult, city: City) -> list[tuple[str, str, s
     ]
     if "extra_pedestrian_hours_p10_p50_p90" in h:
         lo, mid, hi = h["extra_pedestrian_hours_p10_p50_p90"]
-        cards.append(("Extra pedestrian-hours", _short(mid), f"P10–P90: {_short(lo)} to {_short(hi)}"))
+        asked = h.get("requested_extra_people_hours")
+        said = (f"; asked at the event's place: {_short(asked)}, so the city-wide total is "
+                f"{h['share_of_request_p10_p50_p90'][1]:.2f}× the request (median; counters it reaches add to it, "
+                "and at the place itself the model may give more or less than asked)") if asked else ""
+        cards.append(("Extra pedestrian-hours", _short(mid), f"P10–P90: {_short(lo)} to {_short(hi)}{said}"))
     else:
         lo, mid, hi = h["delay_min_per_mile_sensor_hours_p10_p50_p90"]
         cards.append(("Extra delay (min/mile·h)", _short(mid),

@@ -82,3 +82,15 @@ def test_csv_geojson_png(melbourne, mel_result):
     assert img.size == (1200, 900)
     colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
     assert len(colours) > 10  # zones, roads, sensors, text were drawn
+
+
+def test_extra_pedestrian_hours_card_says_what_was_asked(melbourne, mel_result):
+    """The headline's help (and the report's table) puts the total beside the request: 3,000 people/h for 2 h."""
+    from explorer.render.scenario import headline_cards
+
+    res, _, _ = mel_result
+    label, value, help_text = headline_cards(res, melbourne)[2]
+    share = res.headline["share_of_request_p10_p50_p90"][1]
+    assert label == "Extra pedestrian-hours" and "asked at the event's place: 6,000" in help_text
+    assert f"{share:.2f}× the request" in help_text
+    assert float(value.replace(",", "")) == pytest.approx(6000 * share, rel=0.01)
