@@ -67,7 +67,7 @@ class GeneratorConfig:
     pair_hops: int = 1  # event branch: that pattern links sensors at most this many graph links apart (0: any)
     tau_init: float = 0.5  # event branch: initial per-sample spread (log-normal) of the response away from the origin
     origin_fixed: bool = True  # event branch: no per-sample factors at the origin (the stated size in every sample)
-    same_sign: bool = False  # event branch: graph, pattern and time weights kept >= 0 (response of the origin's sign)
+    same_sign: bool = True  # event branch: graph, pattern and time weights kept >= 0 (response of the origin's sign)
     keep_origin: float = 0.5  # training: share of the history's episodes given as conditions (others: background)
     event_lr_scale: float = 10.0  # training: the event branch learns this much faster (few, sparse signals)
     seed: int = 0
