@@ -101,3 +101,28 @@ def test_the_committed_backtest_figure_recomputes_from_the_checkpoint():
     rep = backtest(bundle.view, model=bundle)
     assert rep["methods"]["model"]["footprint_crps"] == pytest.approx(float(row.group(1)), rel=2e-3)
     assert rep["methods"]["model"]["effect_reproduced"] == pytest.approx(float(row.group(2)), abs=2e-3)
+
+
+def test_backtest_on_validation_episodes_for_choosing_models(tmp_path):
+    """``--part val`` scores the validation days' episodes (how the committed checkpoints were chosen), never the
+    held-out ones, and cannot overwrite the held-out table."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from explorer.models.generator.cli import app
+    from explorer.models.generator.data import prepare
+
+    prep = prepare("melbourne")
+    val_days = [str(prep.dates[d]) for d in prep.splits["val"]]
+    r = CliRunner().invoke(app, ["backtest", "--city", "melbourne", "--part", "val", "--max-events", "6",
+                                 "--samples", "8", "--json"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["part"] == "val" and rep["events"] == 6
+    assert rep["held_out_days"] == [val_days[0], val_days[-1]]
+    out = tmp_path / "results.md"
+    bad = CliRunner().invoke(app, ["backtest", "--city", "melbourne", "--part", "val", "--markdown", str(out)])
+    assert bad.exit_code == 2 and "held-out table only" in bad.output and not out.exists()
+    wrong = CliRunner().invoke(app, ["backtest", "--city", "melbourne", "--part", "train"])
+    assert wrong.exit_code == 2 and "--part must be test or val" in wrong.output

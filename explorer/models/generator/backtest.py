@@ -171,14 +171,17 @@ def _event_free(bundle: GeneratorBundle, case: Case, s: BacktestSettings, seed: 
 
 
 def backtest(city: Any, *, settings: BacktestSettings | None = None, quick: bool = False,
-             model: GeneratorBundle | None = None) -> dict[str, Any]:
-    """Footprint scores of the four methods on the held-out episodes of ``city``."""
+             model: GeneratorBundle | None = None, part: str = "test") -> dict[str, Any]:
+    """Footprint scores of the four methods on the held-out episodes of ``city`` (``part="val"``: on the
+    validation days' episodes instead, to choose between models without touching the held-out ones)."""
+    if part not in ("test", "val"):
+        raise ValueError(f"part must be 'test' or 'val', not {part!r}")
     s = settings or (BacktestSettings.quick() if quick else BacktestSettings())
     t0 = time.perf_counter()
     bundle = model or load_generator(city)
     prep = prepare(bundle.view)
     eps, runs = episodes(prep)
-    test = cases(prep, "test", s, eps, runs, s.max_events)
+    test = cases(prep, part, s, eps, runs, s.max_events)
     val = cases(prep, "val", s, eps, runs, s.val_events)
     reach = _best_reach(bundle, prep, val, s)
     analogues = Analogues(prep, eps, runs, s)
@@ -201,7 +204,8 @@ def backtest(city: Any, *, settings: BacktestSettings | None = None, quick: bool
     return {
         "city": prep.view.slug,
         "unit": prep.view.unit,
-        "held_out_days": [str(prep.dates[prep.splits["test"][0]]), str(prep.dates[prep.splits["test"][-1]])],
+        "part": part,
+        "held_out_days": [str(prep.dates[prep.splits[part][0]]), str(prep.dates[prep.splits[part][-1]])],
         "events": len(test),
         "multi_sensor_events": int(sum(len(c.sensors) > 1 for c in test)),
         "settings": asdict(s) | {"quick": quick},
@@ -230,7 +234,8 @@ def markdown(rep: dict[str, Any]) -> str:
     """The backtest table of one city."""
     ms, u = rep["methods"], rep["unit"]
     lines = [
-        f"### {rep['city']} — backtest on {rep['events']} held-out episodes "
+        f"### {rep['city']} — backtest on {rep['events']} "
+        f"{'validation' if rep.get('part') == 'val' else 'held-out'} episodes "
         f"({rep['held_out_days'][0]} .. {rep['held_out_days'][1]}; {rep['multi_sensor_events']} reached more "
         "than one sensor)",
         "",

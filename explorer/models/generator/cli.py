@@ -150,6 +150,8 @@ def backtest(
     max_events: int | None = typer.Option(None, "--max-events", help="held-out episodes used (default: all)"),
     samples: int | None = typer.Option(None, "--samples", help="samples per event (default 64)"),
     threads: int | None = typer.Option(None, help="torch CPU threads"),
+    part: str = typer.Option("test", "--part", help="test (the held-out days) or val (validation days' episodes: "
+                             "for choosing between models; not written to --markdown)"),
 ) -> None:
     """Replay the surges of the held-out days from their origin alone and score what every method generates
     at every other sensor and hour against what really happened (no event, painted request, historical
@@ -158,13 +160,17 @@ def backtest(
     from explorer.models.generator.backtest import backtest as run_backtest
     from explorer.models.generator.backtest import markdown as to_md
 
+    if part not in ("test", "val"):
+        _fail(ValueError(f"--part must be test or val, not {part!r}"))
+    if part == "val" and markdown is not None:
+        _fail(ValueError("--markdown takes the held-out table only: drop --markdown, or use --part test"))
     _threads(threads)
     s = BacktestSettings.quick() if quick else BacktestSettings()
     if max_events is not None:
         s.max_events = max_events
     if samples is not None:
         s.n_samples = samples
-    report = _on_model(city, checkpoint, lambda m: run_backtest(m.view, settings=s, quick=quick, model=m))
+    report = _on_model(city, checkpoint, lambda m: run_backtest(m.view, settings=s, quick=quick, model=m, part=part))
     _write_and_show(report, markdown, as_json, write_markdown, to_md)
 
 
