@@ -16,13 +16,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.render.overview import daily_profile_figure
-from explorer.ui.after_map import mount
+from explorer.ui.after_map import WAIT_MS, mount
 from explorer.ui.state import cached_city
 
 COMPONENT = "urban-whatif-explorer.home-after-map"
 CHART = "home_chart"  # the chart's fragment (st.fragment(key=...))
 READY = "home_chart_ready"  # session flag: the browser has drawn a map and may load Plotly now
-WAIT_MS = 3000  # ask for the chart anyway after this long (a map that failed to draw)
 CHART_HEIGHT = 420  # the figure's height (explorer.render.overview), held by the placeholder
 
 

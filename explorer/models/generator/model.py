@@ -209,8 +209,7 @@ class EventResponse(nn.Module):
         people where it reaches, a slowdown slows its neighbours); how far and how much stays learned."""
         for p in (self.hop, self.kernel, self.pair):
             if p is not None:
-                p.clamp_(min=0.0)
-        self._pair_cache = None
+                p.clamp_(min=0.0)  # in place: bumps the version that keys pair_pattern's cache
 
     def parts(self, field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The field split into a small-event part that saturates at the knee and the large-event rest (they
